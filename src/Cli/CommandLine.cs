@@ -1,0 +1,206 @@
+using System.CommandLine;
+using SaGatSr.Cli.Commands;
+
+namespace SaGatSr.Cli;
+
+/// <summary>The `sagatsr` command tree. Handlers live in Commands/; this file only declares options and wiring.</summary>
+internal static class CommandLine
+{
+    public static RootCommand Build(CancellationToken cancel)
+    {
+        var device = new Option<string?>("--device")
+        {
+            Description = "Compute device: auto, cuda, opencl, cpu (SIMD), ilgpu-cpu (slow, for testing) or reference. " +
+                          "Default: $SAGATSR_DEVICE, else auto (the best present).",
+            Recursive = true,
+        };
+        var root = new RootCommand(
+            "SaGatSr: a self-adaptable graph attention network for crystal properties, distilled into formulas by symbolic regression.");
+        root.Options.Add(device);
+        root.Subcommands.Add(Devices(device));
+        root.Subcommands.Add(Train(device, cancel));
+        root.Subcommands.Add(Predict(device));
+        root.Subcommands.Add(Importance(device));
+        root.Subcommands.Add(Sr(device, cancel));
+        root.Subcommands.Add(Explain(device, cancel));
+        root.Subcommands.Add(Demo(device, cancel));
+        return root;
+    }
+
+    private static Command Devices(Option<string?> device)
+    {
+        var command = new Command("devices", "List the compute devices found and the one that would be used.");
+        command.SetAction(result => DevicesCommand.Run(result.GetValue(device)));
+        return command;
+    }
+
+    private sealed record TrainingOptionSet(
+        Option<string?> Target, Option<int> Epochs, Option<int> BatchSize, Option<float> LearningRate, Option<int> Hidden,
+        Option<int> Heads, Option<int> Layers, Option<double> Cutoff, Option<int> MaxNeighbors, Option<string> Featurizer,
+        Option<string?> SplitFile, Option<double> TrainRatio, Option<double> ValidationRatio, Option<int> Seed,
+        Option<int> Patience, Option<string> Loss, Option<bool> Restart)
+    {
+        public static TrainingOptionSet Create() => new(
+            new Option<string?>("--target", "-t") { Description = "Target column of id_prop.csv: a header name or a 1-based index among the target columns (default: the first)." },
+            new Option<int>("--epochs") { Description = "Maximum number of epochs.", DefaultValueFactory = _ => 150 },
+            new Option<int>("--batch-size") { Description = "Crystals per mini-batch.", DefaultValueFactory = _ => 16 },
+            new Option<float>("--lr") { Description = "Initial learning rate (Adam).", DefaultValueFactory = _ => 3e-3f },
+            new Option<int>("--hidden") { Description = "Hidden width of atoms and of each feature's SAE projection.", DefaultValueFactory = _ => 48 },
+            new Option<int>("--heads") { Description = "Attention heads per GAT layer.", DefaultValueFactory = _ => 4 },
+            new Option<int>("--layers") { Description = "Number of GAT layers.", DefaultValueFactory = _ => 3 },
+            new Option<double>("--cutoff") { Description = "Neighbour cutoff radius in Å.", DefaultValueFactory = _ => 8.0 },
+            new Option<int>("--max-neighbors") { Description = "Keep at most this many nearest neighbours per atom.", DefaultValueFactory = _ => 12 },
+            new Option<string>("--featurizer") { Description = "Atom features: sae (~180 named descriptors) or cgcnn (92-dim one-hot).", DefaultValueFactory = _ => "sae" },
+            new Option<string?>("--split-file") { Description = "CSV of id,split (train/val/test) instead of a random split." },
+            new Option<double>("--train-ratio") { Description = "Fraction of crystals used for training.", DefaultValueFactory = _ => 0.8 },
+            new Option<double>("--val-ratio") { Description = "Fraction used for validation (early stopping); the rest is the test set.", DefaultValueFactory = _ => 0.1 },
+            new Option<int>("--seed") { Description = "Random seed (split, initial weights, shuffling).", DefaultValueFactory = _ => 42 },
+            new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation MAE.", DefaultValueFactory = _ => 40 },
+            new Option<string>("--loss") { Description = "Training loss: mse or l1.", DefaultValueFactory = _ => "mse" },
+            new Option<bool>("--restart") { Description = "Ignore an existing checkpoint in the output folder and train from scratch." });
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[]
+                     {
+                         Target, Epochs, BatchSize, LearningRate, Hidden, Heads, Layers, Cutoff, MaxNeighbors, Featurizer,
+                         SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart,
+                     })
+                command.Options.Add(option);
+        }
+
+        public TrainArguments Read(ParseResult r, string dataset, string output, string? device) => new(
+            dataset, r.GetValue(Target), output, device, r.GetValue(Epochs), r.GetValue(BatchSize), r.GetValue(LearningRate),
+            r.GetValue(Hidden), r.GetValue(Heads), r.GetValue(Layers), r.GetValue(Cutoff), r.GetValue(MaxNeighbors),
+            r.GetValue(Featurizer)!, r.GetValue(SplitFile), r.GetValue(TrainRatio), r.GetValue(ValidationRatio),
+            r.GetValue(Seed), r.GetValue(Patience), r.GetValue(Loss)!, !r.GetValue(Restart));
+    }
+
+    private static Command Train(Option<string?> device, CancellationToken cancel)
+    {
+        var dataset = new Argument<string>("dataset") { Description = "Folder with structures (CIF, POSCAR, extended XYZ) and id_prop.csv." };
+        var output = new Option<string?>("--out", "-o") { Description = "Output folder for the model, checkpoint and report (default: runs/<dataset>)." };
+        var options = TrainingOptionSet.Create();
+        var command = new Command("train", "Train SA-GAT on a dataset; writes model.sagat, a checkpoint each epoch, metrics and plots.");
+        command.Arguments.Add(dataset);
+        command.Options.Add(output);
+        options.AddTo(command);
+        command.SetAction(r =>
+        {
+            var folder = r.GetValue(dataset)!;
+            return TrainCommand.Run(options.Read(r, folder, r.GetValue(output) ?? DefaultOutput(folder), r.GetValue(device)), cancel);
+        });
+        return command;
+    }
+
+    private static Command Predict(Option<string?> device)
+    {
+        var model = new Argument<string>("model") { Description = "A model.sagat written by train or explain." };
+        var structures = new Argument<string[]>("structures") { Description = "Structure files, or folders of them.", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<string?>("--out", "-o") { Description = "CSV file to write (default: standard output)." };
+        var batch = new Option<int>("--batch-size") { Description = "Crystals per batch.", DefaultValueFactory = _ => 64 };
+        var command = new Command("predict", "Predict the target for structures with a trained model; CSV out (id,file,prediction).");
+        command.Arguments.Add(model);
+        command.Arguments.Add(structures);
+        command.Options.Add(output);
+        command.Options.Add(batch);
+        command.SetAction(r => PredictCommand.Run(r.GetValue(model)!, r.GetValue(structures)!, r.GetValue(output),
+            r.GetValue(batch), r.GetValue(device)));
+        return command;
+    }
+
+    private static Command Importance(Option<string?> device)
+    {
+        var model = new Argument<string>("model") { Description = "A model.sagat written by train or explain." };
+        var top = new Option<int>("--top", "-k") { Description = "How many features to list (0: all).", DefaultValueFactory = _ => 20 };
+        var csv = new Option<bool>("--csv") { Description = "Print CSV instead of a table." };
+        var command = new Command("importance", "Rank the input features by the model's SAE importance coefficients.");
+        command.Arguments.Add(model);
+        command.Options.Add(top);
+        command.Options.Add(csv);
+        command.SetAction(r => ImportanceCommand.Run(r.GetValue(model)!, r.GetValue(top), r.GetValue(csv), r.GetValue(device)));
+        return command;
+    }
+
+    private sealed record SrOptionSet(Option<string> Engine, Option<string?> Operators, Option<int> MaxComplexity,
+        Option<double> TimeLimit, Option<int> SrSeed, Option<int> Rungs, Option<int> MaxTerms)
+    {
+        public static SrOptionSet Create() => new(
+            new Option<string>("--engine") { Description = "sisso (feature space + L0 search) or gp (genetic programming).", DefaultValueFactory = _ => "sisso" },
+            new Option<string?>("--operators") { Description = "Comma-separated operators, from: add,sub,mul,div,exp,log,sqrt,cbrt,inv,sq,cube,absdiff (default: all)." },
+            new Option<int>("--max-complexity") { Description = "Largest formula size (nodes) considered.", DefaultValueFactory = _ => 30 },
+            new Option<double>("--time-limit") { Description = "Seconds the search may take at most.", DefaultValueFactory = _ => 120 },
+            new Option<int>("--sr-seed") { Description = "Random seed of the search.", DefaultValueFactory = _ => 1 },
+            new Option<int>("--rungs") { Description = "SISSO: operator applications nested at most this deep.", DefaultValueFactory = _ => 2 },
+            new Option<int>("--max-terms") { Description = "SISSO: largest number of terms in the linear model.", DefaultValueFactory = _ => 3 });
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { Engine, Operators, MaxComplexity, TimeLimit, SrSeed, Rungs, MaxTerms })
+                command.Options.Add(option);
+        }
+
+        public SrArguments Read(ParseResult r, string? device) => new(r.GetValue(Engine)!, r.GetValue(Operators),
+            r.GetValue(MaxComplexity), r.GetValue(TimeLimit), r.GetValue(SrSeed), r.GetValue(Rungs), r.GetValue(MaxTerms), device);
+    }
+
+    private static Command Sr(Option<string?> device, CancellationToken cancel)
+    {
+        var table = new Argument<string>("table") { Description = "CSV with a header: feature columns and the target column." };
+        var target = new Option<string>("--target", "-t") { Description = "Name of the target column.", Required = true };
+        var output = new Option<string?>("--out", "-o") { Description = "Folder for formulas, Pareto CSV and plot (default: runs/sr-<table>)." };
+        var options = SrOptionSet.Create();
+        var command = new Command("sr", "Symbolic regression on a table: a Pareto front of formulas, complexity against error.");
+        command.Arguments.Add(table);
+        command.Options.Add(target);
+        command.Options.Add(output);
+        options.AddTo(command);
+        command.SetAction(r =>
+        {
+            var path = r.GetValue(table)!;
+            return SrCommand.Run(path, r.GetValue(target)!,
+                r.GetValue(output) ?? Path.Combine("runs", "sr-" + Path.GetFileNameWithoutExtension(path)),
+                options.Read(r, r.GetValue(device)), cancel);
+        });
+        return command;
+    }
+
+    private static Command Explain(Option<string?> device, CancellationToken cancel)
+    {
+        var dataset = new Argument<string>("dataset") { Description = "Folder with structures and id_prop.csv." };
+        var output = new Option<string?>("--out", "-o") { Description = "Report folder (default: runs/explain-<dataset>)." };
+        var model = new Option<string?>("--model") { Description = "Use this trained model instead of training one." };
+        var topK = new Option<int?>("--top-k") { Description = "Features kept for SR (default: the documented rule in README)." };
+        var withPrediction = new Option<bool>("--with-prediction") { Description = "Also give SR the network's prediction as an input feature." };
+        var training = TrainingOptionSet.Create();
+        var sr = SrOptionSet.Create();
+        var command = new Command("explain",
+            "SA-GAT-SR: train (or load) SA-GAT, rank features by SAE importance, run SR on the top k, write a report.");
+        command.Arguments.Add(dataset);
+        foreach (var option in new Option[] { output, model, topK, withPrediction }) command.Options.Add(option);
+        training.AddTo(command);
+        sr.AddTo(command);
+        command.SetAction(r =>
+        {
+            var folder = r.GetValue(dataset)!;
+            var outFolder = r.GetValue(output) ?? Path.Combine("runs", "explain-" + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
+            return ExplainCommand.Run(new ExplainArguments(training.Read(r, folder, Path.Combine(outFolder, "model"), r.GetValue(device)),
+                sr.Read(r, r.GetValue(device)), outFolder, r.GetValue(model), r.GetValue(topK), r.GetValue(withPrediction)), cancel);
+        });
+        return command;
+    }
+
+    private static Command Demo(Option<string?> device, CancellationToken cancel)
+    {
+        var output = new Option<string>("--out", "-o") { Description = "Report folder.", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 120 };
+        var command = new Command("demo", "Run the whole SA-GAT-SR pipeline (explain) on the shipped JARVIS band-gap sample.");
+        command.Options.Add(output);
+        command.Options.Add(epochs);
+        command.SetAction(r => ExplainCommand.RunDemo(r.GetValue(output)!, r.GetValue(epochs), r.GetValue(device), cancel));
+        return command;
+    }
+
+    private static string DefaultOutput(string dataset) =>
+        Path.Combine("runs", Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataset))));
+}

@@ -1,0 +1,64 @@
+using System.Text;
+using SaGatSr.Cli.Reports;
+using SaGatSr.Symbolic;
+
+namespace SaGatSr.Cli.Commands;
+
+internal sealed record SrArguments(string Engine, string? Operators, int MaxComplexity, double TimeLimitSeconds, int Seed,
+    int Rungs, int MaxTerms, string? Device)
+{
+    public SrOptions ToOptions()
+    {
+        var options = new SrOptions
+        {
+            Engine = Engine, MaxComplexity = MaxComplexity, TimeLimit = TimeSpan.FromSeconds(TimeLimitSeconds), Seed = Seed,
+            Rungs = Rungs, MaxTerms = MaxTerms,
+        };
+        if (Operators is not null)
+            options.Operators = Operators.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (Device is not null) options.Device = Device;
+        return options;
+    }
+}
+
+internal static class SrCommand
+{
+    public static int Run(string tablePath, string target, string output, SrArguments arguments, CancellationToken cancel)
+    {
+        var table = FeatureTable.ReadCsv(tablePath, target, out var y);
+        Console.Error.WriteLine($"table: {table.SampleCount} rows, {table.Names.Length} features, target '{target}'");
+        var result = Search(table, y, arguments.ToOptions(), cancel);
+        Directory.CreateDirectory(output);
+        WriteReport(output, result, target, table, y);
+        Console.WriteLine(FormulaReport.Describe(result));
+        Console.WriteLine($"report: {output}");
+        return 0;
+    }
+
+    public static SrResult Search(FeatureTable table, double[] y, SrOptions options, CancellationToken cancel) =>
+        ConsoleProgress.Run($"symbolic regression ({options.Engine})", sink =>
+            SymbolicRegressor.Fit(table, y, options, new Progress<SrProgress>(p =>
+                sink.Report(p.Fraction, $"{p.Stage}: {p.Message}")), cancel));
+
+    /// <summary>formulas.txt, formulas.tex, best_formula.cs, pareto.csv and pareto.png.</summary>
+    public static void WriteReport(string folder, SrResult result, string target, FeatureTable table, double[] y)
+    {
+        var text = new StringBuilder();
+        var latex = new StringBuilder("% Pareto front: complexity, MAE, RMSE, R^2, formula\n");
+        foreach (var formula in result.ParetoFront)
+        {
+            string mark = ReferenceEquals(formula, result.Best) ? "  <- chosen" : "";
+            text.AppendLine($"[{formula.Complexity,3}] MAE {formula.Mae:G4} RMSE {formula.Rmse:G4} R2 {formula.R2:F4}  {target} = {formula.ToText()}{mark}");
+            latex.AppendLine($"% complexity {formula.Complexity}, MAE {formula.Mae:G4}, RMSE {formula.Rmse:G4}, R2 {formula.R2:F4}{mark}");
+            latex.AppendLine($"\\[ \\mathrm{{{target.Replace("_", "\\_")}}} = {formula.ToLatex()} \\]");
+        }
+
+        File.WriteAllText(Path.Combine(folder, "formulas.txt"), text.ToString());
+        File.WriteAllText(Path.Combine(folder, "formulas.tex"), latex.ToString());
+        File.WriteAllText(Path.Combine(folder, "best_formula.cs"), result.Best.ToCSharp());
+        FormulaReport.WriteParetoCsv(result, Path.Combine(folder, "pareto.csv"));
+        int chosen = result.ParetoFront.ToList().IndexOf(result.Best);
+        Plots.Pareto(Path.Combine(folder, "pareto.png"), $"Pareto front: {target}",
+            result.ParetoFront.Select(f => (f.Complexity, f.Mae)).ToArray(), chosen, "MAE");
+    }
+}

@@ -1,0 +1,113 @@
+using ScottPlot;
+
+namespace SaGatSr.Cli.Reports;
+
+/// <summary>The report figures, as PNG files (ScottPlot renders headless, no display or browser needed).</summary>
+public static class Plots
+{
+    private const int Width = 640, Height = 520;
+
+    /// <summary>Predicted vs actual for each named set, with the y = x line.</summary>
+    public static void Parity(string path, string title, string quantity,
+        IReadOnlyList<(string Label, double[] Actual, double[] Predicted)> sets)
+    {
+        var plot = new Plot();
+        double low = double.PositiveInfinity, high = double.NegativeInfinity;
+        foreach (var (label, actual, predicted) in sets.Where(s => s.Actual.Length > 0))
+        {
+            var points = plot.Add.ScatterPoints(actual, predicted);
+            points.LegendText = label;
+            points.MarkerSize = 6;
+            low = Math.Min(low, Math.Min(actual.Min(), predicted.Min()));
+            high = Math.Max(high, Math.Max(actual.Max(), predicted.Max()));
+        }
+
+        if (double.IsFinite(low))
+        {
+            var diagonal = plot.Add.Line(low, low, high, high);
+            diagonal.LineColor = Colors.Gray;
+            diagonal.LinePattern = LinePattern.Dashed;
+        }
+
+        plot.Title(title);
+        plot.XLabel($"actual {quantity}");
+        plot.YLabel($"predicted {quantity}");
+        plot.ShowLegend(Alignment.UpperLeft);
+        plot.SavePng(path, Width, Height);
+    }
+
+    /// <summary>Horizontal bars of the top features' importance (mean, with spread as error bars), most important on top.</summary>
+    public static void Importance(string path, string title, IReadOnlyList<(string Name, double Mean, double Std)> features,
+        double uniformLevel)
+    {
+        var plot = new Plot();
+        var bars = new List<Bar>();
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        for (int i = 0; i < features.Count; i++)
+        {
+            double position = features.Count - 1 - i;
+            bars.Add(new Bar { Position = position, Value = features[i].Mean, Error = features[i].Std, FillColor = Colors.SteelBlue });
+            ticks.AddMajor(position, features[i].Name);
+        }
+
+        var series = plot.Add.Bars(bars);
+        series.Horizontal = true;
+        var uniform = plot.Add.VerticalLine(uniformLevel);
+        uniform.LinePattern = LinePattern.Dashed;
+        uniform.LineColor = Colors.Gray;
+        uniform.LegendText = "uniform 1/F";
+        plot.Axes.Left.TickGenerator = ticks;
+        plot.Axes.Margins(left: 0, bottom: 0.02);
+        plot.Title(title);
+        plot.XLabel("SAE importance coefficient (mean over crystals)");
+        plot.ShowLegend(Alignment.LowerRight);
+        plot.SavePng(path, Width + 160, Math.Max(Height, 26 * features.Count + 120));
+    }
+
+    /// <summary>The Pareto front: error against complexity, with the chosen formula marked.</summary>
+    public static void Pareto(string path, string title, IReadOnlyList<(int Complexity, double Error)> front, int chosenIndex,
+        string errorName)
+    {
+        var plot = new Plot();
+        double[] xs = front.Select(p => (double)p.Complexity).ToArray(), ys = front.Select(p => p.Error).ToArray();
+        var line = plot.Add.Scatter(xs, ys);
+        line.LegendText = "Pareto front";
+        line.MarkerSize = 7;
+        line.ConnectStyle = ConnectStyle.StepHorizontal;
+        if (chosenIndex >= 0 && chosenIndex < front.Count)
+        {
+            var chosen = plot.Add.ScatterPoints(new[] { xs[chosenIndex] }, new[] { ys[chosenIndex] });
+            chosen.MarkerSize = 14;
+            chosen.MarkerShape = MarkerShape.OpenCircle;
+            chosen.LegendText = "chosen";
+            chosen.Color = Colors.Red;
+        }
+
+        plot.Title(title);
+        plot.XLabel("complexity (nodes)");
+        plot.YLabel(errorName);
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(path, Width, Height);
+    }
+
+    /// <summary>Training loss and validation MAE per epoch.</summary>
+    public static void TrainingCurve(string path, IReadOnlyList<(int Epoch, double TrainLoss, double ValidationMae)> history,
+        string quantity)
+    {
+        var plot = new Plot();
+        double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
+        var validation = plot.Add.Scatter(epochs, history.Select(h => h.ValidationMae).ToArray());
+        validation.LegendText = $"validation MAE ({quantity})";
+        validation.MarkerSize = 0;
+        var train = plot.Add.Scatter(epochs, history.Select(h => h.TrainLoss).ToArray());
+        train.LegendText = "training loss (normalised)";
+        train.MarkerSize = 0;
+        train.Axes.YAxis = plot.Axes.Right;
+        plot.Axes.Right.Label.Text = "training loss";
+        plot.Title("Training");
+        plot.XLabel("epoch");
+        plot.YLabel("validation MAE");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(path, Width, Height);
+    }
+}

@@ -1,0 +1,73 @@
+using SaGatSr.Autodiff;
+using SaGatSr.Gat.Materials;
+using SaGatSr.Kernels;
+
+namespace SaGatSr.Gat.Model;
+
+/// <summary>A <see cref="GraphBatch"/> uploaded once to the device, in the index layouts the kernels take.</summary>
+public sealed class DeviceGraphBatch : IDisposable
+{
+    public DeviceGraphBatch(IComputeBackend backend, GraphBatch batch, GraphOptions graphOptions, int featureCount)
+    {
+        CrystalCount = batch.CrystalCount;
+        AtomCount = batch.AtomCount;
+        EdgeCount = batch.EdgeCount;
+        FeatureCount = featureCount;
+        AtomFeatures = Tensor.FromArray(backend, batch.AtomFeatures, batch.AtomCount, featureCount);
+        EdgeExpansion = Tensor.FromArray(backend, GaussianExpansion.Expand(batch.EdgeDistance, graphOptions),
+            batch.EdgeCount, graphOptions.GaussianCount);
+        EdgeSource = IndexTensor.FromArray(backend, batch.EdgeSource);
+        EdgeTarget = IndexTensor.FromArray(backend, batch.EdgeTarget);
+        IncomingEdges = Segments.FromOffsets(backend, batch.EdgeTargetOffsets);
+        CrystalAtoms = Segments.FromOffsets(backend, batch.NodeOffsets);
+        AtomFeatureSlots = Segments.Uniform(backend, batch.AtomCount, featureCount);
+        var featureOfSlot = new int[batch.AtomCount * featureCount];
+        for (int i = 0; i < featureOfSlot.Length; i++) featureOfSlot[i] = i % featureCount;
+        FeatureOfSlot = IndexTensor.FromArray(backend, featureOfSlot);
+        NodeOffsets = batch.NodeOffsets;
+    }
+
+    public int CrystalCount { get; }
+
+    public int AtomCount { get; }
+
+    public int EdgeCount { get; }
+
+    public int FeatureCount { get; }
+
+    /// <summary>[atoms, features], already standardised.</summary>
+    public Tensor AtomFeatures { get; }
+
+    /// <summary>[edges, gaussians]: the distance of each edge expanded on a Gaussian basis.</summary>
+    public Tensor EdgeExpansion { get; }
+
+    public IndexTensor EdgeSource { get; }
+
+    public IndexTensor EdgeTarget { get; }
+
+    /// <summary>Edges grouped by target atom: the neighbourhood each attention softmax runs over.</summary>
+    public Segments IncomingEdges { get; }
+
+    /// <summary>Atoms grouped by crystal, for pooling.</summary>
+    public Segments CrystalAtoms { get; }
+
+    /// <summary>The atoms x features "slots" of SAE grouped by atom: the softmax over features runs over each group.</summary>
+    public Segments AtomFeatureSlots { get; }
+
+    /// <summary>Feature index of every slot, to gather each feature's own projection weights.</summary>
+    public IndexTensor FeatureOfSlot { get; }
+
+    public int[] NodeOffsets { get; }
+
+    public void Dispose()
+    {
+        AtomFeatures.Dispose();
+        EdgeExpansion.Dispose();
+        EdgeSource.Dispose();
+        EdgeTarget.Dispose();
+        IncomingEdges.Dispose();
+        CrystalAtoms.Dispose();
+        AtomFeatureSlots.Dispose();
+        FeatureOfSlot.Dispose();
+    }
+}

@@ -1,0 +1,50 @@
+using System.Text.Json.Serialization;
+
+namespace SaGatSr.Gat.Model;
+
+/// <summary>Everything needed to rebuild a model's architecture and its inputs; stored inside every model file.</summary>
+public sealed record SaGatConfig
+{
+    /// <summary>"sae" (the ~180 named physical descriptors) or "cgcnn" (CGCNN's 92-dim one-hot encoding).</summary>
+    public string Featurizer { get; init; } = "sae";
+
+    public string[] FeatureNames { get; init; } = [];
+
+    /// <summary>One line per feature saying what it means, parallel to <see cref="FeatureNames"/>.</summary>
+    public string[] FeatureDescriptions { get; init; } = [];
+
+    [JsonIgnore]
+    public int FeatureCount => FeatureNames.Length;
+
+    /// <summary>Width of every atom's hidden vector, and of each feature's SAE projection.</summary>
+    public int Hidden { get; init; } = 48;
+
+    public int Heads { get; init; } = 4;
+
+    public int Layers { get; init; } = 3;
+
+    public double Cutoff { get; init; } = 8.0;
+
+    public int MaxNeighbors { get; init; } = 12;
+
+    public int GaussianCount { get; init; } = 40;
+
+    public float LeakySlope { get; init; } = 0.2f;
+
+    public int Seed { get; init; } = 42;
+
+    [JsonIgnore]
+    public int HeadDim => Hidden / Heads;
+
+    public void Validate()
+    {
+        if (FeatureNames.Length == 0) throw new ArgumentException("The model needs at least one input feature.");
+        if (FeatureDescriptions.Length != FeatureNames.Length)
+            throw new ArgumentException("Every feature needs a description.");
+        if (Hidden <= 0 || Heads <= 0 || Hidden % Heads != 0)
+            throw new ArgumentException($"Hidden size {Hidden} must be a positive multiple of the head count {Heads}.");
+        if (Layers < 0) throw new ArgumentException("Layer count must be zero or more.");
+        if (Cutoff <= 0 || MaxNeighbors <= 0 || GaussianCount <= 0)
+            throw new ArgumentException("Cutoff, neighbour count and Gaussian count must be positive.");
+    }
+}

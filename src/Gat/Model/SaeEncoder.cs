@@ -1,0 +1,45 @@
+using SaGatSr.Autodiff;
+using SaGatSr.Kernels;
+
+namespace SaGatSr.Gat.Model;
+
+/// <summary>
+/// Self-adaptable encoding: every scalar feature r_i gets its own projection h_ri = SiLU(r_i w_i + b_i); a learnable
+/// vector w_a scores each, and a softmax over the features of each atom gives importance coefficients a_i that mix
+/// them: h_0 = sum_i a_i h_ri. The a_i are what ranks the features.
+/// </summary>
+public sealed class SaeEncoder : Module
+{
+    private readonly Tensor featureWeights;
+    private readonly Tensor featureBiases;
+    private readonly Tensor scoreVector;
+    private readonly int hidden;
+
+    public SaeEncoder(IComputeBackend backend, int featureCount, int hidden, Random rng)
+    {
+        this.hidden = hidden;
+        // Each feature is a single standardised scalar, so a unit-scale init keeps SiLU in its curved range.
+        featureWeights = AddParameter("feature_weight",
+            Tensor.Parameter(backend, Initialisers.Normal(rng, featureCount * hidden, 1.0), featureCount, hidden));
+        featureBiases = AddParameter("feature_bias",
+            Tensor.Parameter(backend, Initialisers.Normal(rng, featureCount * hidden, 0.1), featureCount, hidden));
+        // Zero scores start every feature with the same importance 1/F, so the ranking is learned, not initialised.
+        scoreVector = AddParameter("score", Tensor.Parameter(backend, new float[hidden], hidden, 1));
+    }
+
+    /// <returns>h_0 [atoms, hidden] and the importance coefficients [atoms * features, 1] (rows grouped by atom).</returns>
+    public (Tensor Encoded, Tensor Importance) Forward(DeviceGraphBatch batch)
+    {
+        var weights = Ops.Gather(featureWeights, batch.FeatureOfSlot);
+        var biases = Ops.Gather(featureBiases, batch.FeatureOfSlot);
+        var values = batch.AtomFeatures.Reshape(batch.AtomCount * batch.FeatureCount);
+        var perFeature = Ops.Silu(Ops.Add(Ops.MulColumn(weights, values), biases));
+        var scores = Ops.MatMul(perFeature, scoreVector);
+        var importance = Ops.SegmentSoftmax(scores, batch.AtomFeatureSlots);
+        var encoded = Ops.SegmentSum(Ops.MulColumn(perFeature, importance.Reshape(batch.AtomCount * batch.FeatureCount)),
+            batch.AtomFeatureSlots);
+        return (encoded, importance);
+    }
+
+    public int Hidden => hidden;
+}

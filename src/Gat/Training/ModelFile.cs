@@ -1,0 +1,133 @@
+using System.IO.Compression;
+using System.Text.Json;
+using SaGatSr.Gat.Materials;
+using SaGatSr.Gat.Model;
+using SaGatSr.Kernels;
+
+namespace SaGatSr.Gat.Training;
+
+/// <summary>What a model file records besides the weights: how it was trained and how well it did.</summary>
+public sealed record ModelMetadata
+{
+    public string TargetName { get; init; } = "target";
+    public double TargetMean { get; init; }
+    public double TargetStd { get; init; } = 1;
+    public string Created { get; init; } = "";
+    public string? Dataset { get; init; }
+    public int BestEpoch { get; init; }
+    public RegressionMetrics? Train { get; init; }
+    public RegressionMetrics? Validation { get; init; }
+    public RegressionMetrics? Test { get; init; }
+}
+
+/// <summary>
+/// A trained model in one zip file: config.json, metadata.json, scaler.json, parameters.bin and importance.csv; a
+/// training checkpoint adds optimizer.bin and progress.json. Files are written to a temporary name and renamed over
+/// the target, so a crash mid-write leaves the previous file intact, never a truncated one.
+/// </summary>
+public static class ModelFile
+{
+    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    public static void WriteAtomically(string path, Action<ZipArchive> write)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            {
+                using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true)) write(zip);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
+    public static void WriteText(ZipArchive zip, string name, string text)
+    {
+        using var writer = new StreamWriter(zip.CreateEntry(name, CompressionLevel.Fastest).Open());
+        writer.Write(text);
+    }
+
+    public static string ReadText(ZipArchive zip, string path, string name)
+    {
+        var entry = zip.GetEntry(name) ?? throw new InvalidDataException($"{path}: not a SaGatSr model file (no {name}).");
+        using var reader = new StreamReader(entry.Open());
+        return reader.ReadToEnd();
+    }
+
+    public static void WriteModel(ZipArchive zip, TrainedModel model)
+    {
+        WriteText(zip, "config.json", JsonSerializer.Serialize(model.Network.Config, Json));
+        WriteText(zip, "metadata.json", JsonSerializer.Serialize(model.Metadata, Json));
+        WriteText(zip, "scaler.json", model.FeatureScaler.ToJson());
+        using (var stream = zip.CreateEntry("parameters.bin", CompressionLevel.Fastest).Open())
+            model.Network.SaveParameters(stream);
+        if (model.Importance is { Count: > 0 } importance)
+            WriteText(zip, "importance.csv", ImportanceCsv(importance));
+    }
+
+    public static void Save(string path, TrainedModel model) => WriteAtomically(path, zip => WriteModel(zip, model));
+
+    public static TrainedModel Load(string path, IComputeBackend backend)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: model file not found.", path);
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            return ReadModel(zip, path, backend);
+        }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: not a readable SaGatSr model file ({e.Message}).", e);
+        }
+    }
+
+    public static TrainedModel ReadModel(ZipArchive zip, string path, IComputeBackend backend)
+    {
+        var config = JsonSerializer.Deserialize<SaGatConfig>(ReadText(zip, path, "config.json"), Json)
+                     ?? throw new InvalidDataException($"{path}: empty config.json.");
+        var metadata = JsonSerializer.Deserialize<ModelMetadata>(ReadText(zip, path, "metadata.json"), Json)
+                       ?? throw new InvalidDataException($"{path}: empty metadata.json.");
+        var scaler = FeatureScaler.FromJson(ReadText(zip, path, "scaler.json"));
+        var network = new SaGatModel(backend, config);
+        var parameters = zip.GetEntry("parameters.bin") ?? throw new InvalidDataException($"{path}: no parameters.bin.");
+        using (var stream = parameters.Open()) network.LoadParameters(stream);
+        var importance = zip.GetEntry("importance.csv") is null ? null : ParseImportance(ReadText(zip, path, "importance.csv"));
+        return new TrainedModel(network, scaler, metadata, importance);
+    }
+
+    private static string ImportanceCsv(IReadOnlyList<FeatureImportance> importance)
+    {
+        var text = new System.Text.StringBuilder("rank,index,feature,mean,std,description\n");
+        for (int rank = 0; rank < importance.Count; rank++)
+        {
+            var f = importance[rank];
+            text.Append(System.FormattableString.Invariant(
+                $"{rank + 1},{f.Index},{f.Name},{f.Mean:R},{f.Std:R},\"{f.Description.Replace("\"", "\"\"")}\"\n"));
+        }
+
+        return text.ToString();
+    }
+
+    private static IReadOnlyList<FeatureImportance> ParseImportance(string csv)
+    {
+        var rows = new List<FeatureImportance>();
+        foreach (var line in csv.Split('\n').Skip(1).Where(l => l.Length > 0))
+        {
+            var parts = line.Split(',', 6);
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            rows.Add(new FeatureImportance(int.Parse(parts[1], inv), parts[2], parts[5].Trim('"').Replace("\"\"", "\""),
+                double.Parse(parts[3], inv), double.Parse(parts[4], inv)));
+        }
+
+        return rows;
+    }
+}

@@ -1,0 +1,91 @@
+using SaGatSr.Autodiff;
+using SaGatSr.Gat.Materials;
+using SaGatSr.Gat.Model;
+
+namespace SaGatSr.Gat.Training;
+
+/// <summary>A network together with everything that turns structures into its inputs and its outputs into user units.</summary>
+public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler, ModelMetadata metadata,
+    IReadOnlyList<FeatureImportance>? importance) : IDisposable
+{
+    public SaGatModel Network { get; } = network;
+
+    public FeatureScaler FeatureScaler { get; } = featureScaler;
+
+    public ModelMetadata Metadata { get; internal set; } = metadata;
+
+    /// <summary>Features ranked by SAE importance (most important first), when computed.</summary>
+    public IReadOnlyList<FeatureImportance>? Importance { get; internal set; } = importance;
+
+    public SaGatConfig Config => Network.Config;
+
+    public GraphOptions GraphOptions => new()
+    {
+        Cutoff = Config.Cutoff, MaxNeighbors = Config.MaxNeighbors, GaussianCount = Config.GaussianCount,
+    };
+
+    public TargetScaler TargetScaler => new(Metadata.TargetMean, Metadata.TargetStd);
+
+    /// <summary>Graphs and standardised features for structures (targets unknown: NaN).</summary>
+    public IReadOnlyList<CrystalSample> Prepare(IReadOnlyList<Structure> structures)
+    {
+        var featurizer = SamplePreparer.CreateFeaturizer(Config.Featurizer);
+        var featurized = SamplePreparer.Featurize(structures, featurizer, GraphOptions);
+        var samples = new CrystalSample[structures.Count];
+        for (int i = 0; i < samples.Length; i++)
+        {
+            FeatureScaler.TransformInPlace(featurized[i].Features);
+            samples[i] = new CrystalSample(structures[i].Id, featurized[i].Graph, featurized[i].Features, double.NaN);
+        }
+
+        return samples;
+    }
+
+    /// <summary>Predictions in the target's units, computed in batches without recording gradients.</summary>
+    public double[] Predict(IReadOnlyList<CrystalSample> samples, int batchSize = 64, FeatureImportance.Accumulator? importance = null)
+    {
+        var predictions = new double[samples.Count];
+        var scaler = TargetScaler;
+        for (int start = 0; start < samples.Count; start += batchSize)
+        {
+            int count = Math.Min(batchSize, samples.Count - start);
+            using var batch = Batches.Upload(Network.Backend, samples, start, count, GraphOptions, Config.FeatureCount);
+            using var tape = Tape.NoGrad();
+            var (prediction, coefficients) = Network.Forward(batch);
+            var values = prediction.ToArray();
+            for (int i = 0; i < count; i++) predictions[start + i] = scaler.Restore(values[i]);
+            importance?.Add(coefficients.ToArray(), batch.NodeOffsets);
+        }
+
+        return predictions;
+    }
+
+    /// <summary>SAE importance of every feature over the given samples, most important first.</summary>
+    public IReadOnlyList<FeatureImportance> ComputeImportance(IReadOnlyList<CrystalSample> samples)
+    {
+        var accumulator = new FeatureImportance.Accumulator(Config.FeatureCount);
+        Predict(samples, importance: accumulator);
+        return accumulator.Result(Config.FeatureNames, Config.FeatureDescriptions);
+    }
+
+    public void Dispose() => Network.Dispose();
+}
+
+internal static class Batches
+{
+    public static DeviceGraphBatch Upload(SaGatSr.Kernels.IComputeBackend backend, IReadOnlyList<CrystalSample> samples,
+        int start, int count, GraphOptions options, int featureCount)
+    {
+        var items = new (CrystalGraph Graph, float[] AtomFeatures)[count];
+        for (int i = 0; i < count; i++) items[i] = (samples[start + i].Graph, samples[start + i].AtomFeatures);
+        return new DeviceGraphBatch(backend, GraphBatch.Create(items, featureCount), options, featureCount);
+    }
+
+    public static DeviceGraphBatch Upload(SaGatSr.Kernels.IComputeBackend backend, IReadOnlyList<CrystalSample> samples,
+        IReadOnlyList<int> indices, GraphOptions options, int featureCount)
+    {
+        var items = new (CrystalGraph Graph, float[] AtomFeatures)[indices.Count];
+        for (int i = 0; i < indices.Count; i++) items[i] = (samples[indices[i]].Graph, samples[indices[i]].AtomFeatures);
+        return new DeviceGraphBatch(backend, GraphBatch.Create(items, featureCount), options, featureCount);
+    }
+}

@@ -1,0 +1,226 @@
+using System.IO.Compression;
+using System.Text.Json;
+using SaGatSr.Autodiff;
+using SaGatSr.Gat.Materials;
+using SaGatSr.Gat.Model;
+using SaGatSr.Kernels;
+
+namespace SaGatSr.Gat.Training;
+
+/// <summary>Prepared inputs of a training run: one graph, raw feature matrix and target per crystal.</summary>
+public sealed record TrainingData(IReadOnlyList<string> Ids, IReadOnlyList<(CrystalGraph Graph, float[] Features)> Inputs,
+    IReadOnlyList<double> Targets, string TargetName, FeatureSet Features, string Featurizer, GraphOptions GraphOptions,
+    string? DatasetPath = null);
+
+public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidationMae, float LearningRate);
+
+public sealed record SplitPredictions(string[] Ids, double[] Actual, double[] Predicted)
+{
+    public RegressionMetrics Metrics => RegressionMetrics.Compute(Actual, Predicted);
+}
+
+public sealed record TrainingResult(TrainedModel Model, DataSplit Split, IReadOnlyList<EpochRecord> History,
+    SplitPredictions Train, SplitPredictions Validation, SplitPredictions Test, int BestEpoch, bool ResumedFromCheckpoint,
+    bool StoppedEarly);
+
+/// <summary>Mini-batch training with Adam, ReduceLROnPlateau, early stopping on validation MAE, and per-epoch checkpoints.</summary>
+public static class Trainer
+{
+    public const string CheckpointFileName = "checkpoint.sagat";
+
+    private sealed record CheckpointState(int Epoch, double BestValidationMae, int BestEpoch, int EpochsWithoutImprovement,
+        int EpochsSinceLearningRateChange, float LearningRate, EpochRecord[] History, int[] Train, int[] Validation, int[] Test);
+
+    public static TrainingResult Train(IComputeBackend backend, TrainingData data, SaGatConfig architecture,
+        TrainingOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        options.Validate();
+        if (data.Inputs.Count < 3)
+            throw new ArgumentException($"Training needs at least 3 crystals with targets; the dataset has {data.Inputs.Count}.");
+        var split = options.SplitFile is { } splitFile
+            ? DataSplit.FromFile(splitFile, data.Ids)
+            : DataSplit.ByRatio(data.Inputs.Count, options.TrainRatio, options.ValidationRatio, options.Seed);
+        var config = architecture with
+        {
+            Featurizer = data.Featurizer,
+            FeatureNames = data.Features.Features.Select(f => f.Name).ToArray(),
+            FeatureDescriptions = data.Features.Features.Select(f => f.Description).ToArray(),
+            Cutoff = data.GraphOptions.Cutoff,
+            MaxNeighbors = data.GraphOptions.MaxNeighbors,
+            GaussianCount = data.GraphOptions.GaussianCount,
+        };
+
+        var featureScaler = FeatureScaler.Fit(split.Train.Select(i => data.Inputs[i].Features), config.FeatureCount);
+        var targetScaler = TargetScaler.Fit(split.Train.Select(i => data.Targets[i]));
+        var samples = new CrystalSample[data.Inputs.Count];
+        for (int i = 0; i < samples.Length; i++)
+        {
+            var features = (float[])data.Inputs[i].Features.Clone();
+            featureScaler.TransformInPlace(features);
+            samples[i] = new CrystalSample(data.Ids[i], data.Inputs[i].Graph, features, data.Targets[i]);
+        }
+
+        var network = new SaGatModel(backend, config);
+        var optimizer = new Adam(network.Parameters(), options.LearningRate, weightDecay: options.WeightDecay);
+        var state = new CheckpointState(0, double.PositiveInfinity, 0, 0, 0, options.LearningRate, [],
+            split.Train, split.Validation, split.Test);
+        byte[]? bestParameters = null;
+        string? checkpointPath = options.CheckpointDirectory is null ? null : Path.Combine(options.CheckpointDirectory, CheckpointFileName);
+        bool resumed = false;
+        if (checkpointPath is not null && options.Resume && File.Exists(checkpointPath))
+        {
+            (state, bestParameters) = LoadCheckpoint(checkpointPath, network, optimizer, config, split);
+            split = new DataSplit(state.Train, state.Validation, state.Test);
+            resumed = true;
+            progress?.Report(new TrainingProgress(state.Epoch, options.Epochs, 0, 0, double.NaN, double.NaN,
+                state.BestValidationMae, state.LearningRate, $"resumed from {checkpointPath} after epoch {state.Epoch}"));
+        }
+
+        optimizer.LearningRate = state.LearningRate;
+        var history = state.History.ToList();
+        var graphOptions = data.GraphOptions;
+        // Validation drives early stopping; with no validation set, the training loss does.
+        var validationSet = split.Validation.Length > 0 ? split.Validation : split.Train;
+        bool stoppedEarly = false;
+        var metadata = new ModelMetadata
+        {
+            TargetName = data.TargetName, TargetMean = targetScaler.Mean, TargetStd = targetScaler.Std,
+            Created = DateTime.UtcNow.ToString("O"), Dataset = data.DatasetPath,
+        };
+        var model = new TrainedModel(network, featureScaler, metadata, null);
+
+        for (int epoch = state.Epoch + 1; epoch <= options.Epochs; epoch++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var order = (int[])split.Train.Clone();
+            // Seeded per epoch so a resumed run shuffles exactly as an uninterrupted one would.
+            new Random(HashCode.Combine(options.Seed, epoch)).Shuffle(order);
+            int batches = (order.Length + options.BatchSize - 1) / options.BatchSize;
+            double lossSum = 0;
+            for (int b = 0; b < batches; b++)
+            {
+                var indices = order.AsSpan(b * options.BatchSize, Math.Min(options.BatchSize, order.Length - b * options.BatchSize)).ToArray();
+                double loss = TrainStep(network, optimizer, samples, indices, targetScaler, graphOptions, options);
+                if (!double.IsFinite(loss))
+                    throw new TrainingDivergedException(
+                        $"Loss became {loss} at epoch {epoch}, batch {b + 1}: training stopped and no model was written from this state. " +
+                        "Try a lower --lr or check the targets for extreme values." +
+                        (checkpointPath is null ? "" : $" The last good checkpoint is {checkpointPath}."));
+                lossSum += loss;
+                progress?.Report(new TrainingProgress(epoch, options.Epochs, b + 1, batches, lossSum / (b + 1), double.NaN,
+                    state.BestValidationMae, optimizer.LearningRate));
+            }
+
+            double validationMae = RegressionMetrics.Compute(validationSet.Select(i => samples[i].Target).ToArray(),
+                model.Predict(validationSet.Select(i => samples[i]).ToArray())).Mae;
+            if (!double.IsFinite(validationMae))
+                throw new TrainingDivergedException($"Validation MAE became {validationMae} at epoch {epoch}: the model diverged.");
+
+            int withoutImprovement = state.EpochsWithoutImprovement + 1, sinceChange = state.EpochsSinceLearningRateChange + 1;
+            double best = state.BestValidationMae;
+            int bestEpoch = state.BestEpoch;
+            if (validationMae < best)
+            {
+                best = validationMae;
+                bestEpoch = epoch;
+                withoutImprovement = 0;
+                sinceChange = 0;
+                bestParameters = SaveParameters(network);
+            }
+
+            if (sinceChange >= options.LearningRatePatience && optimizer.LearningRate > options.MinLearningRate)
+            {
+                optimizer.LearningRate = Math.Max(options.MinLearningRate, optimizer.LearningRate * options.LearningRateFactor);
+                sinceChange = 0;
+            }
+
+            history.Add(new EpochRecord(epoch, lossSum / batches, validationMae, optimizer.LearningRate));
+            state = state with
+            {
+                Epoch = epoch, BestValidationMae = best, BestEpoch = bestEpoch, EpochsWithoutImprovement = withoutImprovement,
+                EpochsSinceLearningRateChange = sinceChange, LearningRate = optimizer.LearningRate, History = history.ToArray(),
+            };
+            if (checkpointPath is not null) SaveCheckpoint(checkpointPath, model, optimizer, state, bestParameters!);
+            progress?.Report(new TrainingProgress(epoch, options.Epochs, 0, batches, lossSum / batches, validationMae, best,
+                optimizer.LearningRate));
+            if (withoutImprovement >= options.Patience)
+            {
+                stoppedEarly = true;
+                break;
+            }
+        }
+
+        if (bestParameters is not null) LoadParameters(network, bestParameters);
+        SplitPredictions Evaluate(int[] set) => new(set.Select(i => samples[i].Id).ToArray(),
+            set.Select(i => samples[i].Target).ToArray(), model.Predict(set.Select(i => samples[i]).ToArray()));
+        var train = Evaluate(split.Train);
+        var validation = Evaluate(split.Validation);
+        var test = Evaluate(split.Test);
+        model.Metadata = metadata with
+        {
+            BestEpoch = state.BestEpoch, Train = train.Metrics, Validation = validation.Metrics, Test = test.Metrics,
+        };
+        model.Importance = model.ComputeImportance(split.Train.Select(i => samples[i]).ToArray());
+        return new TrainingResult(model, split, history, train, validation, test, state.BestEpoch, resumed, stoppedEarly);
+    }
+
+    internal static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices,
+        TargetScaler targetScaler, GraphOptions graphOptions, TrainingOptions options)
+    {
+        using var batch = Batches.Upload(network.Backend, samples, indices, graphOptions, network.Config.FeatureCount);
+        using var target = Tensor.FromArray(network.Backend, indices.Select(i => targetScaler.Normalise(samples[i].Target)).ToArray(),
+            indices.Length, 1);
+        using var tape = new Tape();
+        var (prediction, _) = network.Forward(batch);
+        var loss = options.Loss == "l1" ? Ops.L1Loss(prediction, target) : Ops.MseLoss(prediction, target);
+        double value = loss.Item();
+        if (!double.IsFinite(value)) return value;
+        tape.Backward(loss);
+        if (options.ClipNorm > 0) optimizer.ClipGradNorm(options.ClipNorm);
+        optimizer.Step();
+        optimizer.ZeroGrad();
+        return value;
+    }
+
+    private static byte[] SaveParameters(SaGatModel network)
+    {
+        using var stream = new MemoryStream();
+        network.SaveParameters(stream);
+        return stream.ToArray();
+    }
+
+    private static void LoadParameters(SaGatModel network, byte[] parameters)
+    {
+        using var stream = new MemoryStream(parameters);
+        network.LoadParameters(stream);
+    }
+
+    private static void SaveCheckpoint(string path, TrainedModel model, Adam optimizer, CheckpointState state, byte[] bestParameters) =>
+        ModelFile.WriteAtomically(path, zip =>
+        {
+            ModelFile.WriteModel(zip, model);
+            ModelFile.WriteText(zip, "progress.json", JsonSerializer.Serialize(state, ModelFile.Json));
+            using (var stream = zip.CreateEntry("optimizer.bin", CompressionLevel.Fastest).Open()) optimizer.SaveState(stream);
+            using (var stream = zip.CreateEntry("best_parameters.bin", CompressionLevel.Fastest).Open()) stream.Write(bestParameters);
+        });
+
+    private static (CheckpointState, byte[]) LoadCheckpoint(string path, SaGatModel network, Adam optimizer, SaGatConfig config,
+        DataSplit split)
+    {
+        using var zip = ZipFile.OpenRead(path);
+        var saved = JsonSerializer.Deserialize<SaGatConfig>(ModelFile.ReadText(zip, path, "config.json"), ModelFile.Json)!;
+        if (!saved.FeatureNames.SequenceEqual(config.FeatureNames) || saved.Hidden != config.Hidden || saved.Heads != config.Heads ||
+            saved.Layers != config.Layers || saved.GaussianCount != config.GaussianCount)
+            throw new InvalidOperationException(
+                $"{path} was written by a run with a different model or features; delete it or use another --out to start afresh.");
+        var state = JsonSerializer.Deserialize<CheckpointState>(ModelFile.ReadText(zip, path, "progress.json"), ModelFile.Json)!;
+        int total = split.Train.Length + split.Validation.Length + split.Test.Length;
+        if (state.Train.Length + state.Validation.Length + state.Test.Length != total)
+            throw new InvalidOperationException($"{path} was written for a dataset of another size; delete it or use another --out.");
+        using (var stream = zip.GetEntry("parameters.bin")!.Open()) network.LoadParameters(stream);
+        using (var stream = zip.GetEntry("optimizer.bin")!.Open()) optimizer.LoadState(stream);
+        using var best = new MemoryStream();
+        using (var stream = zip.GetEntry("best_parameters.bin")!.Open()) stream.CopyTo(best);
+        return (state, best.ToArray());
+    }
+}

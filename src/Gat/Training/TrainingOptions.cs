@@ -1,0 +1,43 @@
+namespace SaGatSr.Gat.Training;
+
+public sealed record TrainingOptions
+{
+    public int Epochs { get; init; } = 150;
+    public int BatchSize { get; init; } = 16;
+    public float LearningRate { get; init; } = 3e-3f;
+    public float WeightDecay { get; init; } = 1e-4f;
+    /// <summary>Global gradient-norm clip; 0 disables.</summary>
+    public double ClipNorm { get; init; } = 5.0;
+    /// <summary>"mse" or "l1" on normalised targets.</summary>
+    public string Loss { get; init; } = "mse";
+    /// <summary>Stop after this many epochs without a better validation MAE.</summary>
+    public int Patience { get; init; } = 40;
+    /// <summary>Halve the learning rate after this many epochs without improvement (ReduceLROnPlateau).</summary>
+    public int LearningRatePatience { get; init; } = 12;
+    public float LearningRateFactor { get; init; } = 0.5f;
+    public float MinLearningRate { get; init; } = 1e-5f;
+    public double TrainRatio { get; init; } = 0.8;
+    public double ValidationRatio { get; init; } = 0.1;
+    /// <summary>CSV "id,split" overriding the ratios.</summary>
+    public string? SplitFile { get; init; }
+    public int Seed { get; init; } = 42;
+    /// <summary>Where checkpoint.sagat is written each epoch; null: no checkpoints.</summary>
+    public string? CheckpointDirectory { get; init; }
+    /// <summary>Continue from CheckpointDirectory's checkpoint when one exists.</summary>
+    public bool Resume { get; init; } = true;
+
+    public void Validate()
+    {
+        if (Epochs <= 0) throw new ArgumentException("--epochs must be positive.");
+        if (BatchSize <= 0) throw new ArgumentException("--batch-size must be positive.");
+        if (!(LearningRate > 0)) throw new ArgumentException("--lr must be positive.");
+        if (Loss is not ("mse" or "l1")) throw new ArgumentException($"--loss must be mse or l1, not '{Loss}'.");
+    }
+}
+
+/// <summary>Reported after every batch (Batch &gt; 0) and at the end of every epoch (Batch == 0, ValidationMae set).</summary>
+public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, double TrainLoss, double ValidationMae,
+    double BestValidationMae, float LearningRate, string? Message = null);
+
+/// <summary>Training stopped because the loss stopped being a finite number; the last good checkpoint is kept.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);

@@ -1,0 +1,143 @@
+using SaGatSr.Cli;
+
+namespace SaGatSr.Tests.Cli;
+
+/// <summary>The `sagatsr` commands as a user runs them, on a small copy of the shipped dataset.</summary>
+[NonParallelizable]
+public class CliTests
+{
+    private string dataset = "";
+    private string work = "";
+
+    [OneTimeSetUp]
+    public void CopySmallDataset()
+    {
+        work = TestPaths.NewTemporaryFolder();
+        dataset = Path.Combine(work, "gap");
+        Directory.CreateDirectory(dataset);
+        var lines = File.ReadAllLines(Path.Combine(TestPaths.ShippedDataset, "id_prop.csv"))
+            .OrderBy(l => new FileInfo(Path.Combine(TestPaths.ShippedDataset, l.Split(',')[0])).Length).Take(14).ToArray();
+        foreach (var line in lines)
+        {
+            var file = line.Split(',')[0];
+            File.Copy(Path.Combine(TestPaths.ShippedDataset, file), Path.Combine(dataset, file));
+        }
+
+        File.WriteAllLines(Path.Combine(dataset, "id_prop.csv"), lines);
+    }
+
+    private static (int Exit, string Output, string Errors) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        var (oldOut, oldError) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(errors);
+        try
+        {
+            int exit = Program.Run(args);
+            return (exit, output.ToString(), errors.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldError);
+        }
+    }
+
+    [Test, Order(1)]
+    public void TrainWritesAModelAndItsReport()
+    {
+        var output = Path.Combine(work, "run");
+        var (exit, stdout, stderr) = Run("train", dataset, "--out", output, "--epochs", "3", "--hidden", "16", "--layers", "1",
+            "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stderr, Does.Contain("device: "));
+        Assert.That(stdout, Does.Contain("test").And.Contain("MAE"));
+        foreach (var file in new[] { "model.sagat", "checkpoint.sagat", "metrics.json", "predictions.csv", "history.csv", "parity.png", "importance.png" })
+            Assert.That(File.Exists(Path.Combine(output, file)), file);
+        Assert.That(File.ReadAllLines(Path.Combine(output, "predictions.csv")), Has.Length.EqualTo(15));
+    }
+
+    [Test, Order(2)]
+    public void PredictWritesOneCsvRowPerStructure()
+    {
+        var model = Path.Combine(work, "run", "model.sagat");
+        var structures = Directory.GetFiles(dataset, "*.vasp").Take(3).ToArray();
+        var (exit, stdout, stderr) = Run(["predict", model, .. structures, "--device", "cpu"]);
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        var rows = stdout.Trim().Split('\n');
+        Assert.That(rows[0], Does.StartWith("id,file,"));
+        Assert.That(rows, Has.Length.EqualTo(4));
+        Assert.That(rows.Skip(1).Select(r => double.Parse(r.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture)),
+            Is.All.Matches<double>(double.IsFinite));
+    }
+
+    [Test, Order(3)]
+    public void ImportanceRanksTheNamedFeatures()
+    {
+        var (exit, stdout, stderr) = Run("importance", Path.Combine(work, "run", "model.sagat"), "--top", "5", "--csv", "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        var rows = stdout.Trim().Split('\n');
+        Assert.That(rows, Has.Length.EqualTo(6));
+        var means = rows.Skip(1).Select(r => double.Parse(r.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.That(means, Is.Ordered.Descending);
+    }
+
+    [Test]
+    public void AMissingDatasetIsOneClearLineNotAStackTrace()
+    {
+        var missing = Path.Combine(work, "nowhere");
+        var (exit, _, stderr) = Run("train", missing, "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(stderr, Does.StartWith("error: ").And.Contain("nowhere"));
+        Assert.That(stderr, Does.Not.Contain("   at "));
+    }
+
+    [Test]
+    public void AnUnknownTargetColumnListsTheColumns()
+    {
+        var (exit, _, stderr) = Run("train", dataset, "--target", "formation_energy", "--device", "cpu", "--out", Path.Combine(work, "bad"));
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(stderr, Does.Contain("formation_energy").And.Contain("1 ("));
+    }
+
+    [Test]
+    public void SrFindsAPlantedFormulaFromACsvTable()
+    {
+        var table = Path.Combine(work, "table.csv");
+        var rng = new Random(3);
+        var lines = new List<string> { "a,b,noise,y" };
+        for (int i = 0; i < 60; i++)
+        {
+            double a = 1 + 2 * rng.NextDouble(), b = 1 + 2 * rng.NextDouble(), noise = rng.NextDouble();
+            lines.Add(FormattableString.Invariant($"{a},{b},{noise},{3 * a * b + 1}"));
+        }
+
+        File.WriteAllLines(table, lines);
+        var output = Path.Combine(work, "sr");
+        var (exit, stdout, stderr) = Run("sr", table, "--target", "y", "--out", output, "--time-limit", "30", "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        foreach (var file in new[] { "formulas.txt", "formulas.tex", "best_formula.cs", "pareto.csv", "pareto.png" })
+            Assert.That(File.Exists(Path.Combine(output, file)), file);
+        Assert.That(File.ReadAllText(Path.Combine(output, "formulas.txt")), Does.Contain("R2 1.0000"));
+        Assert.That(stdout, Does.Contain("a").And.Contain("b"));
+    }
+
+    [Test, Order(4)]
+    public void ExplainScreensFeaturesAndDistilsAFormulaWithAFullReport()
+    {
+        var output = Path.Combine(work, "explain");
+        var (exit, stdout, stderr) = Run("explain", dataset, "--out", output, "--model", Path.Combine(work, "run", "model.sagat"),
+            "--top-k", "4", "--rungs", "1", "--max-terms", "2", "--time-limit", "30", "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stdout, Does.Contain("kept 4 of"));
+        foreach (var file in new[] { "formula.txt", "formula.tex", "importance.png", "parity_network.png", "parity_formula.png",
+                     "pareto.png", "run.json", "crystals.csv", "sr/pareto.csv" })
+            Assert.That(File.Exists(Path.Combine(output, file)), file);
+        using var run = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "run.json")));
+        Assert.That(run.RootElement.GetProperty("screening").GetProperty("kept").GetArrayLength(), Is.EqualTo(4));
+        Assert.That(run.RootElement.GetProperty("metrics").GetProperty("formula").GetProperty("test").GetProperty("Mae").GetDouble(),
+            Is.GreaterThanOrEqualTo(0));
+    }
+}

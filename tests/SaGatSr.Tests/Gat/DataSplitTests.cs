@@ -1,0 +1,37 @@
+using SaGatSr.Gat.Training;
+
+namespace SaGatSr.Tests.Gat;
+
+public class DataSplitTests
+{
+    [Test]
+    public void RatioSplitsPartitionEveryIndexAndDependOnlyOnTheSeed()
+    {
+        var split = DataSplit.ByRatio(50, 0.8, 0.1, seed: 9);
+        var all = split.Train.Concat(split.Validation).Concat(split.Test).Order().ToArray();
+        Assert.That(all, Is.EqualTo(Enumerable.Range(0, 50)));
+        Assert.That((split.Train.Length, split.Validation.Length, split.Test.Length), Is.EqualTo((40, 5, 5)));
+        Assert.That(DataSplit.ByRatio(50, 0.8, 0.1, seed: 9).Train, Is.EqualTo(split.Train));
+        Assert.That(DataSplit.ByRatio(50, 0.8, 0.1, seed: 10).Train, Is.Not.EqualTo(split.Train));
+    }
+
+    [Test]
+    public void SplitFilesAreReadAndTheirMistakesNamedWithTheLine()
+    {
+        var folder = TestPaths.NewTemporaryFolder();
+        var path = Path.Combine(folder, "split.csv");
+        File.WriteAllText(path, "id,split\na,train\nb,val\nc,test\nd,train\n");
+        var split = DataSplit.FromFile(path, ["a", "b", "c", "d", "e"]);
+        Assert.That(split.Train, Is.EqualTo(new[] { 0, 3 }));
+        Assert.That(split.Validation, Is.EqualTo(new[] { 1 }));
+        Assert.That(split.Test, Is.EqualTo(new[] { 2 }));
+
+        File.WriteAllText(path, "a,train\nb,holdout\n");
+        var wrongSplit = Assert.Throws<FormatException>(() => DataSplit.FromFile(path, ["a", "b"]));
+        Assert.That(wrongSplit!.Message, Does.Contain($"{path}:2").And.Contain("holdout"));
+
+        File.WriteAllText(path, "a,train\nzzz,test\n");
+        var unknownId = Assert.Throws<FormatException>(() => DataSplit.FromFile(path, ["a", "b"]));
+        Assert.That(unknownId!.Message, Does.Contain($"{path}:2").And.Contain("zzz"));
+    }
+}

@@ -1,0 +1,107 @@
+using SaGatSr.Autodiff;
+using SaGatSr.Gat.Materials;
+using SaGatSr.Gat.Model;
+using SaGatSr.Gat.Training;
+using SaGatSr.Kernels;
+using SaGatSr.Kernels.Reference;
+
+namespace SaGatSr.Tests.Gat;
+
+public class SaGatModelTests
+{
+    private static SaGatConfig SmallConfig(FeatureSet features, int hidden = 8, int heads = 2, int layers = 2) => new()
+    {
+        FeatureNames = features.Features.Select(f => f.Name).ToArray(),
+        FeatureDescriptions = features.Features.Select(f => f.Description).ToArray(),
+        Hidden = hidden, Heads = heads, Layers = layers, GaussianCount = new GraphOptions().GaussianCount, Seed = 7,
+    };
+
+    private static double Loss(SaGatModel model, DeviceGraphBatch batch, Tensor target, Tape? tape)
+    {
+        var (prediction, _) = model.Forward(batch);
+        var loss = Ops.MseLoss(prediction, target);
+        double value = loss.Item();
+        tape?.Backward(loss);
+        return value;
+    }
+
+    [Test]
+    public void WholeModelGradientMatchesFiniteDifferencesInFloat64()
+    {
+        var data = GatTestData.Data(3);
+        var samples = GatTestData.Samples(data);
+        using var backend = new ReferenceBackend();
+        using var model = new SaGatModel(backend, SmallConfig(data.Features));
+        using var batch = Batches.Upload(backend, samples, [0, 1, 2], data.GraphOptions, data.Features.Count);
+        using var target = Tensor.FromArray(backend, new double[] { 0.5, -1.0, 2.0 }, 3, 1);
+        using (var tape = new Tape()) Loss(model, batch, target, tape);
+
+        var rng = new Random(11);
+        int checkedEntries = 0;
+        foreach (var (name, parameter) in model.NamedParameters())
+        {
+            var analytic = new double[parameter.Length];
+            backend.Download(parameter.Grad!, analytic);
+            var values = new double[parameter.Length];
+            backend.Download(parameter.Data, values);
+            for (int trial = 0; trial < 2; trial++)
+            {
+                int at = rng.Next(parameter.Length);
+                const double step = 1e-6;
+                double original = values[at];
+                values[at] = original + step;
+                backend.Upload(parameter.Data, values);
+                double plus;
+                using (Tape.NoGrad()) plus = Loss(model, batch, target, null);
+                values[at] = original - step;
+                backend.Upload(parameter.Data, values);
+                double minus;
+                using (Tape.NoGrad()) minus = Loss(model, batch, target, null);
+                values[at] = original;
+                backend.Upload(parameter.Data, values);
+                double numeric = (plus - minus) / (2 * step);
+                Assert.That(analytic[at], Is.EqualTo(numeric).Within(1e-6 + 1e-4 * Math.Abs(numeric)),
+                    $"d loss / d {name}[{at}]");
+                checkedEntries++;
+            }
+        }
+
+        Assert.That(checkedEntries, Is.GreaterThan(20));
+    }
+
+    [Test]
+    public void ImportanceCoefficientsAreASoftmaxOverFeaturesStartingUniform()
+    {
+        var data = GatTestData.Data(2);
+        var samples = GatTestData.Samples(data);
+        using var backend = new ReferenceBackend();
+        using var model = new SaGatModel(backend, SmallConfig(data.Features));
+        using var batch = Batches.Upload(backend, samples, [0, 1], data.GraphOptions, data.Features.Count);
+        using var tape = Tape.NoGrad();
+        var (_, importance) = model.Forward(batch);
+        var coefficients = importance.ToDoubleArray();
+        int features = data.Features.Count;
+        Assert.That(coefficients, Has.Length.EqualTo(batch.AtomCount * features));
+        for (int atom = 0; atom < batch.AtomCount; atom++)
+        {
+            var row = coefficients.AsSpan(atom * features, features).ToArray();
+            Assert.That(row.Sum(), Is.EqualTo(1.0).Within(1e-12));
+            Assert.That(row, Is.All.EqualTo(1.0 / features).Within(1e-12), "zero-initialised scores weigh every feature equally");
+        }
+    }
+
+    [Test]
+    public void PredictionsDoNotDependOnHowCrystalsAreBatched()
+    {
+        var data = GatTestData.Data(5);
+        var samples = GatTestData.Samples(data);
+        using var backend = new ReferenceBackend();
+        var network = new SaGatModel(backend, SmallConfig(data.Features));
+        using var model = new TrainedModel(network, FeatureScaler.Fit(data.Inputs.Select(i => i.Features), data.Features.Count),
+            new ModelMetadata(), null);
+        var together = model.Predict(samples, batchSize: 5);
+        var oneByOne = model.Predict(samples, batchSize: 1);
+        Assert.That(oneByOne, Is.EqualTo(together).Within(1e-12));
+        Assert.That(together.Distinct().Count(), Is.EqualTo(5), "different crystals get different predictions");
+    }
+}

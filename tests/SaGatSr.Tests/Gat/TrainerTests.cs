@@ -1,0 +1,117 @@
+using System.IO.Compression;
+using SaGatSr.Gat.Model;
+using SaGatSr.Gat.Training;
+using SaGatSr.Kernels;
+
+namespace SaGatSr.Tests.Gat;
+
+public class TrainerTests
+{
+    private static readonly SaGatConfig Small = new() { Hidden = 16, Heads = 2, Layers = 2, Seed = 3 };
+
+    private static TrainingOptions Options(int epochs, string? checkpoints = null) => new()
+    {
+        Epochs = epochs, BatchSize = 4, LearningRate = 3e-3f, Seed = 5, CheckpointDirectory = checkpoints, Patience = 1000,
+        LearningRatePatience = 2,
+    };
+
+    [Test]
+    public void TrainingOnTheCpuIsDeterministicBitForBit()
+    {
+        var data = GatTestData.Data(12);
+        using var backend = Devices.Create("cpu");
+        var first = Trainer.Train(backend, data, Small, Options(3));
+        first.Model.Dispose();
+        var second = Trainer.Train(backend, data, Small, Options(3));
+        second.Model.Dispose();
+        Assert.That(second.History, Is.EqualTo(first.History));
+        Assert.That(second.Test.Predicted, Is.EqualTo(first.Test.Predicted));
+    }
+
+    [Test]
+    public void LearnsTheTrainingSetFarBetterThanTheMean()
+    {
+        var data = GatTestData.Data(16);
+        using var backend = Devices.Create("cpu");
+        var options = Options(60) with { TrainRatio = 1.0, ValidationRatio = 0.0 };
+        var result = Trainer.Train(backend, data, Small, options);
+        using var model = result.Model;
+        double mean = result.Train.Actual.Average();
+        double meanMae = result.Train.Actual.Average(a => Math.Abs(a - mean));
+        Assert.That(result.Train.Metrics.Mae, Is.LessThan(0.5 * meanMae));
+        Assert.That(result.History[^1].TrainLoss, Is.LessThan(result.History[0].TrainLoss));
+    }
+
+    [Test]
+    public void ResumingFromACheckpointGivesTheSameRunAsNeverStopping()
+    {
+        var data = GatTestData.Data(12);
+        using var backend = Devices.Create("cpu");
+        var uninterrupted = Trainer.Train(backend, data, Small, Options(4));
+        uninterrupted.Model.Dispose();
+
+        var folder = TestPaths.NewTemporaryFolder();
+        Trainer.Train(backend, data, Small, Options(2, folder)).Model.Dispose();
+        Assert.That(File.Exists(Path.Combine(folder, Trainer.CheckpointFileName)));
+        var resumed = Trainer.Train(backend, data, Small, Options(4, folder));
+        using var model = resumed.Model;
+        Assert.That(resumed.ResumedFromCheckpoint);
+        Assert.That(resumed.History, Is.EqualTo(uninterrupted.History));
+        Assert.That(resumed.Test.Predicted, Is.EqualTo(uninterrupted.Test.Predicted));
+    }
+
+    [Test]
+    public void ANonFiniteLossStopsTrainingWithAMessage()
+    {
+        var data = GatTestData.Data(6);
+        var poisoned = data.Inputs.Select(i => (i.Graph, (float[])i.Features.Clone())).ToArray();
+        poisoned[0].Item2[0] = float.NaN;
+        var bad = data with { Inputs = poisoned };
+        using var backend = Devices.Create("cpu");
+        var folder = TestPaths.NewTemporaryFolder();
+        var error = Assert.Throws<TrainingDivergedException>(() =>
+            Trainer.Train(backend, bad, Small, Options(2, folder) with { TrainRatio = 1.0, ValidationRatio = 0 }));
+        Assert.That(error!.Message, Does.Contain("epoch 1"));
+    }
+
+    [Test]
+    public void SavedModelsPredictExactlyLikeTheOriginal()
+    {
+        var data = GatTestData.Data(8);
+        using var backend = Devices.Create("cpu");
+        var result = Trainer.Train(backend, data, Small, Options(2));
+        using var model = result.Model;
+        var path = Path.Combine(TestPaths.NewTemporaryFolder(), "model.sagat");
+        ModelFile.Save(path, model);
+        using var loaded = ModelFile.Load(path, backend);
+        var samples = GatTestData.Dataset.Entries.Take(5).Select(e => e.Structure).ToArray();
+        Assert.That(loaded.Predict(loaded.Prepare(samples)), Is.EqualTo(model.Predict(model.Prepare(samples))));
+        Assert.That(loaded.Importance!.Select(f => f.Name), Is.EqualTo(model.Importance!.Select(f => f.Name)));
+        Assert.That(loaded.Metadata.Test, Is.EqualTo(model.Metadata.Test));
+    }
+
+    [Test]
+    public void AnInterruptedWriteLeavesThePreviousFileIntact()
+    {
+        var path = Path.Combine(TestPaths.NewTemporaryFolder(), "checkpoint.sagat");
+        ModelFile.WriteAtomically(path, zip => ModelFile.WriteText(zip, "progress.json", "first"));
+        Assert.Throws<IOException>(() => ModelFile.WriteAtomically(path, zip =>
+        {
+            ModelFile.WriteText(zip, "progress.json", "second, half written");
+            throw new IOException("disk full");
+        }));
+        using (var zip = ZipFile.OpenRead(path))
+            Assert.That(ModelFile.ReadText(zip, path, "progress.json"), Is.EqualTo("first"));
+        Assert.That(Directory.GetFiles(Path.GetDirectoryName(path)!), Has.Length.EqualTo(1), "no temporary file is left behind");
+    }
+
+    [Test]
+    public void LoadingSomethingThatIsNotAModelSaysSo()
+    {
+        var path = Path.Combine(TestPaths.NewTemporaryFolder(), "model.sagat");
+        File.WriteAllText(path, "not a zip");
+        using var backend = Devices.Create("cpu");
+        var error = Assert.Throws<InvalidDataException>(() => ModelFile.Load(path, backend));
+        Assert.That(error!.Message, Does.StartWith(path));
+    }
+}
