@@ -75,7 +75,7 @@ public sealed class ReferenceBackend : IComputeBackend
         UnaryOp.Sigmoid => 1 / (1 + Math.Exp(-x)),
         UnaryOp.Tanh => Math.Tanh(x),
         UnaryOp.Silu => x / (1 + Math.Exp(-x)),
-        UnaryOp.Softplus => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x))),
+        UnaryOp.Softplus => Math.Max(x, 0) + LogOnePlus(Math.Exp(-Math.Abs(x))),
         UnaryOp.Exp => Math.Exp(x),
         UnaryOp.Log => Math.Log(x),
         UnaryOp.Square => x * x,
@@ -85,6 +85,13 @@ public sealed class ReferenceBackend : IComputeBackend
         UnaryOp.Scale => alpha * x,
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
+
+    /// <summary>log(1 + t), exact for tiny t where 1 + t rounds to 1 (Math.Log(1 + t) would return 0).</summary>
+    private static double LogOnePlus(double t)
+    {
+        double u = 1 + t;
+        return u == 1 ? t : Math.Log(u) * t / (u - 1);
+    }
 
     /// <summary>f'(x), given y = f(x).</summary>
     public static double Derivative(UnaryOp op, double x, double y, double alpha)

@@ -1,0 +1,272 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace SaGatSr.Kernels.Cpu;
+
+/// <summary>Vectorised elementwise kernels over spans (one chunk of a parallel loop each).</summary>
+internal static class VectorOps
+{
+    private static int Width => Vector<float>.Count;
+
+    public static void Unary(UnaryOp op, ReadOnlySpan<float> x, Span<float> y, float alpha)
+    {
+        switch (op)
+        {
+            case UnaryOp.Identity: x.CopyTo(y); break;
+            case UnaryOp.Relu: TensorPrimitives.Max(x, 0f, y); break;
+            case UnaryOp.LeakyRelu: Map<LeakyReluOp>(x, y, alpha); break;
+            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
+            case UnaryOp.Tanh: Map<TanhOp>(x, y, alpha); break;
+            case UnaryOp.Silu: Map<SiluOp>(x, y, alpha); break;
+            case UnaryOp.Softplus: Map<SoftplusOp>(x, y, alpha); break;
+            case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
+            case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
+            case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
+            case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
+            case UnaryOp.Abs: TensorPrimitives.Abs(x, y); break;
+            case UnaryOp.Neg: TensorPrimitives.Negate(x, y); break;
+            case UnaryOp.Scale: TensorPrimitives.Multiply(x, alpha, y); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary op.");
+        }
+    }
+
+    public static void UnaryBackward(UnaryOp op, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy,
+        Span<float> dx, float alpha, bool accumulate)
+    {
+        switch (op)
+        {
+            case UnaryOp.Identity: Backward<IdentityGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.Relu: Backward<ReluGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.LeakyRelu: Backward<LeakyReluGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.Sigmoid: Backward<SigmoidGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.Tanh: Backward<TanhGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.Silu: Backward<SiluGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.Softplus: Backward<SoftplusGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.Exp: Backward<ExpGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.Log: Backward<LogGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.Square: Backward<SquareGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.Sqrt: Backward<SqrtGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.Abs: Backward<AbsGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.Neg: Backward<NegGrad>(x, y, dy, dx, alpha, accumulate); break;
+            case UnaryOp.Scale: Backward<ScaleGrad>(x, y, dy, dx, alpha, accumulate); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary op.");
+        }
+    }
+
+    public static void Binary(BinaryOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(a, b, c); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, c); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, c); break;
+            case BinaryOp.Div: TensorPrimitives.Divide(a, b, c); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown binary op.");
+        }
+    }
+
+    public static void Binary(BinaryOp op, ReadOnlySpan<float> a, float b, Span<float> c)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(a, b, c); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, c); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, c); break;
+            case BinaryOp.Div: TensorPrimitives.Divide(a, b, c); break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown binary op.");
+        }
+    }
+
+    /// <summary>y += w * x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddScaled(ReadOnlySpan<float> x, float w, Span<float> y)
+    {
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float ys = ref MemoryMarshal.GetReference(y);
+        int i = 0, n = y.Length;
+        var wv = new Vector<float>(w);
+        for (; i <= n - Width; i += Width)
+            Vector.FusedMultiplyAdd(wv, Vector.LoadUnsafe(ref xs, (nuint)i), Vector.LoadUnsafe(ref ys, (nuint)i))
+                .StoreUnsafe(ref ys, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref ys, i) = MathF.FusedMultiplyAdd(w, Unsafe.Add(ref xs, i), Unsafe.Add(ref ys, i));
+    }
+
+    private interface IVectorUnary
+    {
+        static abstract Vector<float> Apply(Vector<float> x, float alpha);
+    }
+
+    private interface IVectorDerivative
+    {
+        static abstract Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha);
+    }
+
+    // Tails are padded into one full vector so each op needs only its vector form.
+    private static void Map<TOp>(ReadOnlySpan<float> x, Span<float> y, float alpha) where TOp : IVectorUnary
+    {
+        int i = 0, n = x.Length;
+        for (; i <= n - Width; i += Width)
+            TOp.Apply(new Vector<float>(x.Slice(i, Width)), alpha).CopyTo(y.Slice(i, Width));
+        if (i == n) return;
+        Span<float> tail = stackalloc float[Width];
+        tail.Clear();
+        x[i..].CopyTo(tail);
+        TOp.Apply(new Vector<float>(tail), alpha).CopyTo(tail);
+        tail[..(n - i)].CopyTo(y[i..]);
+    }
+
+    private static void Backward<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
+        float alpha, bool accumulate) where TOp : IVectorDerivative
+    {
+        int i = 0, n = x.Length;
+        for (; i <= n - Width; i += Width)
+        {
+            var g = new Vector<float>(dy.Slice(i, Width)) *
+                    TOp.Derivative(new Vector<float>(x.Slice(i, Width)), new Vector<float>(y.Slice(i, Width)), alpha);
+            if (accumulate) g += new Vector<float>(dx.Slice(i, Width));
+            g.CopyTo(dx.Slice(i, Width));
+        }
+
+        if (i == n) return;
+        Span<float> tx = stackalloc float[Width], ty = stackalloc float[Width], tdy = stackalloc float[Width], tdx = stackalloc float[Width];
+        tx.Clear();
+        ty.Clear();
+        tdy.Clear();
+        tdx.Clear();
+        x[i..].CopyTo(tx);
+        y[i..].CopyTo(ty);
+        dy[i..].CopyTo(tdy);
+        dx[i..].CopyTo(tdx);
+        var tailGrad = new Vector<float>(tdy) * TOp.Derivative(new Vector<float>(tx), new Vector<float>(ty), alpha);
+        if (accumulate) tailGrad += new Vector<float>(tdx);
+        tailGrad.CopyTo(tdx);
+        tdx[..(n - i)].CopyTo(dx[i..]);
+    }
+
+    private static Vector<float> Sigmoid(Vector<float> x) => Vector<float>.One / (Vector<float>.One + Vector.Exp(-x));
+
+    /// <summary>log(1 + t) accurate for tiny t: log(u) * t / (u - 1) with u = 1 + t (exact when u rounds to 1).</summary>
+    private static Vector<float> Log1P(Vector<float> t)
+    {
+        var u = Vector<float>.One + t;
+        var isOne = Vector.Equals(u, Vector<float>.One);
+        var safeDenominator = Vector.ConditionalSelect(isOne, Vector<float>.One, u - Vector<float>.One);
+        return Vector.ConditionalSelect(isOne, t, Vector.Log(u) * t / safeDenominator);
+    }
+
+    private readonly struct LeakyReluOp : IVectorUnary
+    {
+        public static Vector<float> Apply(Vector<float> x, float alpha) =>
+            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), x, x * alpha);
+    }
+
+    /// <summary>
+    /// TensorPrimitives.Tanh loses relative accuracy near 0 (about 1e-5), so: an odd Taylor polynomial for
+    /// |x| &lt; 1/4 and 1 - 2 / (exp(2|x|) + 1) beyond, where the cancellation costs at most a few ulps.
+    /// </summary>
+    private readonly struct TanhOp : IVectorUnary
+    {
+        public static Vector<float> Apply(Vector<float> x, float alpha)
+        {
+            var ax = Vector.Abs(x);
+            var x2 = x * x;
+            var series = x * (Vector<float>.One + x2 * (new Vector<float>(-1f / 3) + x2 * (new Vector<float>(2f / 15) +
+                x2 * (new Vector<float>(-17f / 315) + x2 * new Vector<float>(62f / 2835)))));
+            var far = Vector<float>.One - new Vector<float>(2f) / (Vector.Exp(ax + ax) + Vector<float>.One);
+            far = Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -far, far);
+            return Vector.ConditionalSelect(Vector.LessThan(ax, new Vector<float>(0.25f)), series, far);
+        }
+    }
+
+    private readonly struct SiluOp : IVectorUnary
+    {
+        public static Vector<float> Apply(Vector<float> x, float alpha) => x / (Vector<float>.One + Vector.Exp(-x));
+    }
+
+    private readonly struct SoftplusOp : IVectorUnary
+    {
+        public static Vector<float> Apply(Vector<float> x, float alpha) =>
+            Vector.Max(x, Vector<float>.Zero) + Log1P(Vector.Exp(-Vector.Abs(x)));
+    }
+
+    private readonly struct IdentityGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) => Vector<float>.One;
+    }
+
+    private readonly struct ReluGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) =>
+            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), Vector<float>.One, Vector<float>.Zero);
+    }
+
+    private readonly struct LeakyReluGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) =>
+            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), Vector<float>.One, new Vector<float>(alpha));
+    }
+
+    private readonly struct SigmoidGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) => y * (Vector<float>.One - y);
+    }
+
+    private readonly struct TanhGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) =>
+            (Vector<float>.One - y) * (Vector<float>.One + y); // no cancellation as |y| -> 1, unlike 1 - y*y
+    }
+
+    private readonly struct SiluGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha)
+        {
+            var s = Sigmoid(x);
+            return s * (Vector<float>.One + x * (Vector<float>.One - s));
+        }
+    }
+
+    private readonly struct SoftplusGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) => Sigmoid(x);
+    }
+
+    private readonly struct ExpGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) => y;
+    }
+
+    private readonly struct LogGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) => Vector<float>.One / x;
+    }
+
+    private readonly struct SquareGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) => x + x;
+    }
+
+    private readonly struct SqrtGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) => new Vector<float>(0.5f) / y;
+    }
+
+    private readonly struct AbsGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) =>
+            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), Vector<float>.One,
+                Vector.ConditionalSelect(Vector.LessThan(x, Vector<float>.Zero), -Vector<float>.One, Vector<float>.Zero));
+    }
+
+    private readonly struct NegGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) => -Vector<float>.One;
+    }
+
+    private readonly struct ScaleGrad : IVectorDerivative
+    {
+        public static Vector<float> Derivative(Vector<float> x, Vector<float> y, float alpha) => new Vector<float>(alpha);
+    }
+}

@@ -1,0 +1,115 @@
+namespace SaGatSr.Kernels;
+
+/// <summary>
+/// Shape and ownership checks shared by the float32 backends, so a wrong call fails with a message naming the
+/// operation and the argument instead of reading past a buffer (or, on a GPU, silently corrupting memory).
+/// </summary>
+internal static class Validate
+{
+    public static void Owned(IComputeBackend backend, DeviceBuffer? buffer, string name, string operation)
+    {
+        if (buffer is null) throw new ArgumentNullException(name, $"{operation}: {name} is null.");
+        if (buffer.IsDisposed) throw new ObjectDisposedException(name, $"{operation}: {name} was disposed.");
+        if (!ReferenceEquals(buffer.Owner, backend))
+            throw new ArgumentException($"{operation}: {name} belongs to backend '{buffer.Owner.Name}', not '{backend.Name}'.", name);
+    }
+
+    public static void Owned(IComputeBackend backend, IndexBuffer? buffer, string name, string operation)
+    {
+        if (buffer is null) throw new ArgumentNullException(name, $"{operation}: {name} is null.");
+        if (buffer.IsDisposed) throw new ObjectDisposedException(name, $"{operation}: {name} was disposed.");
+        if (!ReferenceEquals(buffer.Owner, backend))
+            throw new ArgumentException($"{operation}: {name} belongs to backend '{buffer.Owner.Name}', not '{backend.Name}'.", name);
+    }
+
+    public static void NonNegative(int value, string name, string operation)
+    {
+        if (value < 0) throw new ArgumentOutOfRangeException(name, value, $"{operation}: {name} must be >= 0.");
+    }
+
+    public static void AtLeast(IComputeBackend backend, DeviceBuffer buffer, long needed, string name, string operation)
+    {
+        Owned(backend, buffer, name, operation);
+        if (buffer.Length < needed)
+            throw new ArgumentException($"{operation}: {name} has {buffer.Length} elements but {needed} are needed.", name);
+    }
+
+    public static void AtLeast(IComputeBackend backend, IndexBuffer buffer, long needed, string name, string operation)
+    {
+        Owned(backend, buffer, name, operation);
+        if (buffer.Length < needed)
+            throw new ArgumentException($"{operation}: {name} has {buffer.Length} indices but {needed} are needed.", name);
+    }
+
+    public static void SameLength(IComputeBackend backend, DeviceBuffer a, DeviceBuffer b, string nameA, string nameB, string operation)
+    {
+        Owned(backend, a, nameA, operation);
+        Owned(backend, b, nameB, operation);
+        if (a.Length != b.Length)
+            throw new ArgumentException($"{operation}: {nameA} has {a.Length} elements but {nameB} has {b.Length}.", nameB);
+    }
+
+    public static void SpanLength(int bufferLength, int spanLength, string operation)
+    {
+        if (spanLength > bufferLength)
+            throw new ArgumentException($"{operation}: {spanLength} elements do not fit a buffer of {bufferLength}.");
+    }
+
+    public static void MatMul(IComputeBackend backend, DeviceBuffer a, DeviceBuffer b, DeviceBuffer c, int m, int n, int k, float beta)
+    {
+        const string op = nameof(IComputeBackend.MatMul);
+        NonNegative(m, nameof(m), op);
+        NonNegative(n, nameof(n), op);
+        NonNegative(k, nameof(k), op);
+        if (beta != 0f && beta != 1f) throw new ArgumentOutOfRangeException(nameof(beta), beta, $"{op}: beta must be 0 or 1.");
+        AtLeast(backend, a, (long)m * k, nameof(a), op);
+        AtLeast(backend, b, (long)k * n, nameof(b), op);
+        AtLeast(backend, c, (long)m * n, nameof(c), op);
+        if (ReferenceEquals(a, c) || ReferenceEquals(b, c))
+            throw new ArgumentException($"{op}: the output c must not alias an input.", nameof(c));
+    }
+
+    public static void Matrix(IComputeBackend backend, DeviceBuffer x, DeviceBuffer y, int rows, int cols, long yNeeded, string operation)
+    {
+        NonNegative(rows, nameof(rows), operation);
+        NonNegative(cols, nameof(cols), operation);
+        AtLeast(backend, x, (long)rows * cols, nameof(x), operation);
+        AtLeast(backend, y, yNeeded, nameof(y), operation);
+    }
+
+    public static void Rows(IComputeBackend backend, DeviceBuffer source, IndexBuffer index, DeviceBuffer destination,
+        int rows, int cols, bool gather, string operation)
+    {
+        NonNegative(rows, nameof(rows), operation);
+        NonNegative(cols, nameof(cols), operation);
+        AtLeast(backend, index, rows, nameof(index), operation);
+        AtLeast(backend, gather ? destination : source, (long)rows * cols, gather ? nameof(destination) : nameof(source), operation);
+        Owned(backend, gather ? source : destination, gather ? nameof(source) : nameof(destination), operation);
+        if (ReferenceEquals(source, destination))
+            throw new ArgumentException($"{operation}: source and destination must be different buffers.", nameof(destination));
+    }
+
+    public static void Segments(IComputeBackend backend, IndexBuffer offsets, int segments, string operation)
+    {
+        NonNegative(segments, nameof(segments), operation);
+        AtLeast(backend, offsets, (long)segments + 1, nameof(offsets), operation);
+    }
+
+    public static void CopyColumns(IComputeBackend backend, DeviceBuffer source, int sourceCols, int sourceOffset,
+        DeviceBuffer destination, int destinationCols, int destinationOffset, int rows, int width)
+    {
+        const string op = nameof(IComputeBackend.CopyColumns);
+        NonNegative(rows, nameof(rows), op);
+        NonNegative(width, nameof(width), op);
+        NonNegative(sourceOffset, nameof(sourceOffset), op);
+        NonNegative(destinationOffset, nameof(destinationOffset), op);
+        if (sourceOffset + width > sourceCols)
+            throw new ArgumentOutOfRangeException(nameof(width), $"{op}: columns [{sourceOffset}, {sourceOffset + width}) exceed the source's {sourceCols}.");
+        if (destinationOffset + width > destinationCols)
+            throw new ArgumentOutOfRangeException(nameof(width), $"{op}: columns [{destinationOffset}, {destinationOffset + width}) exceed the destination's {destinationCols}.");
+        AtLeast(backend, source, (long)rows * sourceCols, nameof(source), op);
+        AtLeast(backend, destination, (long)rows * destinationCols, nameof(destination), op);
+        if (ReferenceEquals(source, destination))
+            throw new ArgumentException($"{op}: source and destination must be different buffers.", nameof(destination));
+    }
+}
