@@ -101,8 +101,8 @@ public static partial class Ops
 
     private static void CheckBackend(string operation, IComputeBackend backend, IndexTensor index)
     {
-        if (!ReferenceEquals(index.Data.Owner, backend))
-            throw new ArgumentException($"{operation}: the index tensor lives on {index.Data.Owner.Name}, the data on {backend.Name}.");
+        if (!ReferenceEquals(index.Backend, backend))
+            throw new ArgumentException($"{operation}: the index tensor lives on {index.Backend.Name}, the data on {backend.Name}.");
     }
 
     private static void CheckBackend(string operation, IComputeBackend backend, Segments segments) =>

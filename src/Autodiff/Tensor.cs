@@ -235,13 +235,16 @@ public sealed class Tensor : IDisposable
 /// <summary>Int indices in a backend's memory (edge endpoints, gather lists); the range is remembered for checks.</summary>
 public sealed class IndexTensor : IDisposable
 {
-    private IndexTensor(IndexBuffer data, int length, int minimum, int maximum)
+    private IndexTensor(IComputeBackend backend, IndexBuffer data, int length, int minimum, int maximum)
     {
+        Backend = backend;
         Data = data;
         Length = length;
         Minimum = minimum;
         Maximum = maximum;
     }
+
+    public IComputeBackend Backend { get; }
 
     public IndexBuffer Data { get; }
 
@@ -257,13 +260,13 @@ public sealed class IndexTensor : IDisposable
     {
         var buffer = backend.AllocateIndices(values.Length);
         backend.Upload(buffer, values);
-        return new IndexTensor(buffer, values.Length, values.Length == 0 ? 0 : values.Min(), values.Length == 0 ? -1 : values.Max());
+        return new IndexTensor(backend, buffer, values.Length, values.Length == 0 ? 0 : values.Min(), values.Length == 0 ? -1 : values.Max());
     }
 
     public int[] ToArray()
     {
         var values = new int[Length];
-        Data.Owner.Download(Data, values);
+        Backend.Download(Data, values);
         return values;
     }
 
