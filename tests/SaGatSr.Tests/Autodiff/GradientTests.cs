@@ -1,0 +1,204 @@
+using SaGatSr.Autodiff;
+
+namespace SaGatSr.Tests.Autodiff;
+
+/// <summary>Every op's backward against central finite differences in float64, on fresh random shapes and data.</summary>
+public class GradientTests
+{
+    private delegate (Tensor[] Inputs, Func<Tensor[], Tensor> Op) CaseBuilder(GradientSetup s);
+
+    private static readonly Dictionary<string, CaseBuilder> Cases = new()
+    {
+        ["MatMul"] = s => MatMulCase(s, false, false),
+        ["MatMulTransposeA"] = s => MatMulCase(s, true, false),
+        ["MatMulTransposeB"] = s => MatMulCase(s, false, true),
+        ["MatMulTransposeBoth"] = s => MatMulCase(s, true, true),
+        ["MatMulSameOperandTwice"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4))], x => Ops.MatMul(x[0], x[0], transposeB: true)),
+        ["Linear"] = s =>
+        {
+            int m = s.Size(1, 5), i = s.Size(1, 4), o = s.Size(1, 4);
+            return ([s.Random(m, i), s.Random(i, o), s.Random(o)], x => Ops.Linear(x[0], x[1], x[2]));
+        },
+        ["LinearNoBiasRank3"] = s =>
+        {
+            int i = s.Size(1, 4), o = s.Size(1, 4);
+            return ([s.Random(2, s.Size(1, 3), i), s.Random(i, o)], x => Ops.Linear(x[0], x[1], null));
+        },
+        ["Add"] = s => Binary(s, Ops.Add),
+        ["Sub"] = s => Binary(s, Ops.Sub),
+        ["Mul"] = s => Binary(s, Ops.Mul),
+        ["MulSameOperandTwice"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4))], x => Ops.Mul(x[0], x[0])),
+        ["Div"] = s =>
+        {
+            int r = s.Size(1, 4), c = s.Size(1, 4);
+            return ([s.Random(r, c), s.AwayFromZero(r, c)], x => Ops.Div(x[0], x[1]));
+        },
+        ["AddRow"] = s => RowCase(s, Ops.AddRow),
+        ["MulRow"] = s => RowCase(s, Ops.MulRow),
+        ["MulColumn"] = s =>
+        {
+            int r = s.Size(1, 4), c = s.Size(1, 4);
+            return ([s.Random(r, c), s.Random(r)], x => Ops.MulColumn(x[0], x[1]));
+        },
+        ["DivColumn"] = s =>
+        {
+            int r = s.Size(1, 4), c = s.Size(1, 4);
+            return ([s.Random(r, c), s.AwayFromZero(r)], x => Ops.DivColumn(x[0], x[1]));
+        },
+        ["Scale"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4))], x => Ops.Scale(x[0], -1.75f)),
+        ["AddScalar"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4))], x => Ops.AddScalar(x[0], 0.5f)),
+        ["Relu"] = s => Unary(s, s.AwayFromZero, Ops.Relu),
+        ["LeakyRelu"] = s => Unary(s, s.AwayFromZero, x => Ops.LeakyRelu(x, 0.1f)),
+        ["Sigmoid"] = s => Unary(s, s.Random, Ops.Sigmoid),
+        ["Tanh"] = s => Unary(s, s.Random, Ops.Tanh),
+        ["Silu"] = s => Unary(s, s.Random, Ops.Silu),
+        ["Softplus"] = s => Unary(s, s.Random, Ops.Softplus),
+        ["Exp"] = s => Unary(s, s.Random, Ops.Exp),
+        ["Log"] = s => Unary(s, s.Positive, Ops.Log),
+        ["Square"] = s => Unary(s, s.Random, Ops.Square),
+        ["Sqrt"] = s => Unary(s, s.Positive, Ops.Sqrt),
+        ["Abs"] = s => Unary(s, s.AwayFromZero, Ops.Abs),
+        ["Neg"] = s => Unary(s, s.Random, Ops.Neg),
+        ["Reshape"] = s => ([s.Random(2, 3, 2)], x => Ops.Square(x[0].Reshape(3, 4))),
+        ["Gather"] = s =>
+        {
+            int rows = s.Size(1, 4);
+            var index = s.Indices(s.Size(1, 8), rows);
+            return ([s.Random(rows, s.Size(1, 3))], x => Ops.Gather(x[0], index));
+        },
+        ["ScatterAdd"] = s =>
+        {
+            int rows = s.Size(1, 6), outputs = s.Size(1, 4);
+            var index = s.Indices(rows, outputs);
+            return ([s.Random(rows, s.Size(1, 3))], x => Ops.ScatterAdd(x[0], index, outputs));
+        },
+        ["SegmentSum"] = s =>
+        {
+            var segments = s.RandomSegments();
+            return ([s.Random(segments.TotalRows, s.Size(1, 3))], x => Ops.SegmentSum(x[0], segments));
+        },
+        ["SegmentMean"] = s =>
+        {
+            var segments = s.RandomSegments();
+            return ([s.Random(segments.TotalRows, s.Size(1, 3))], x => Ops.SegmentMean(x[0], segments));
+        },
+        ["BroadcastSegments"] = s =>
+        {
+            var segments = s.RandomSegments();
+            return ([s.Random(segments.Count, s.Size(1, 3))], x => Ops.BroadcastSegments(x[0], segments));
+        },
+        ["SegmentSoftmax"] = s =>
+        {
+            var segments = s.RandomSegments();
+            return ([s.Random(segments.TotalRows, s.Size(1, 3))], x => Ops.SegmentSoftmax(x[0], segments));
+        },
+        ["SegmentWeightedGatherSum"] = s =>
+        {
+            var segments = s.RandomSegments();
+            int heads = s.Size(1, 3), headDim = s.Size(1, 3), nodes = s.Size(1, 4);
+            var sources = s.Indices(segments.TotalRows, nodes);
+            return ([s.Random(segments.TotalRows, heads), s.Random(nodes, heads * headDim)],
+                x => Ops.SegmentWeightedGatherSum(x[0], x[1], sources, segments, heads));
+        },
+        ["Concat"] = s =>
+        {
+            int r = s.Size(1, 4);
+            return ([s.Random(r, s.Size(1, 3)), s.Random(r, s.Size(1, 3))], x => Ops.Concat(x[0], x[1], x[0]));
+        },
+        ["SliceColumns"] = s =>
+        {
+            int c = s.Size(2, 6), offset = s.Size(0, c - 1), width = s.Size(1, c - offset);
+            // Used twice so the accumulation into an existing gradient is exercised too.
+            return ([s.Random(s.Size(1, 4), c)], x => Ops.Add(Ops.SliceColumns(x[0], offset, width), Ops.SliceColumns(x[0], c - width, width)));
+        },
+        ["Sum"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4))], x => Ops.Sum(x[0])),
+        ["Mean"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4))], x => Ops.Mean(x[0])),
+        ["SumRows"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4))], x => Ops.SumRows(x[0])),
+        ["SumColumns"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4))], x => Ops.SumColumns(x[0])),
+        ["MeanColumns"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4))], x => Ops.MeanColumns(x[0])),
+        ["LayerNorm"] = s =>
+        {
+            int c = s.Size(2, 5);
+            return ([s.Random(s.Size(1, 4), c), s.Random(c), s.Random(c)], x => Ops.LayerNorm(x[0], x[1], x[2]));
+        },
+        ["MseLoss"] = s =>
+        {
+            int r = s.Size(1, 4), c = s.Size(1, 4);
+            return ([s.Random(r, c), s.Random(r, c)], x => Ops.MseLoss(x[0], x[1]));
+        },
+        ["L1Loss"] = s =>
+        {
+            int r = s.Size(1, 4), c = s.Size(1, 4);
+            var prediction = s.Random(r, c);
+            var offsets = s.AwayFromZero(r, c).ToDoubleArray();
+            // Every difference stays at least 0.2 away from the kink of |.|.
+            var target = s.Parameter([r, c], () => 0);
+            target.Upload(prediction.ToDoubleArray().Select((p, i) => p - offsets[i]).ToArray());
+            return ([prediction, target], x => Ops.L1Loss(x[0], x[1]));
+        },
+        ["AttentionLayerChain"] = s =>
+        {
+            // A GAT-style block: project, score edges, softmax per destination, aggregate, normalise.
+            var segments = s.RandomSegments();
+            int nodes = s.Size(2, 4), heads = 2, headDim = 2, features = 3;
+            // Distinct sources within the first segment, else its attention is constant and has no gradient.
+            var sources = s.Indices(Enumerable.Range(0, segments.TotalRows).Select(e => e % nodes).ToArray());
+            return ([s.Random(nodes, features), s.Random(features, heads * headDim), s.Random(heads * headDim, heads)], x =>
+            {
+                var h = Ops.Linear(x[0], x[1], null);
+                var messages = Ops.Gather(h, sources);
+                var scores = Ops.LeakyRelu(Ops.MatMul(messages, x[2]));
+                var attention = Ops.SegmentSoftmax(scores, segments);
+                var aggregated = Ops.SegmentWeightedGatherSum(attention, h, sources, segments, heads);
+                var edgeMean = Ops.SegmentMean(Ops.SliceColumns(messages, 0, 1), segments);
+                return Ops.Tanh(Ops.Concat(aggregated, edgeMean));
+            });
+        },
+    };
+
+    public static IEnumerable<string> CaseNames => Cases.Keys;
+
+    [TestCaseSource(nameof(CaseNames))]
+    public void BackwardMatchesFiniteDifferences(string name)
+    {
+        // Several fresh random shapes per op; the seed is in the message of any failure.
+        for (int trial = 0; trial < 3; trial++)
+        {
+            int seed = TestContext.CurrentContext.Random.Next();
+            using var setup = new GradientSetup(seed);
+            var (inputs, op) = Cases[name](setup);
+            try
+            {
+                GradientCheck.Check(setup, inputs, op);
+            }
+            catch (AssertionException)
+            {
+                TestContext.Out.WriteLine($"{name}: failing seed {seed}");
+                throw;
+            }
+        }
+    }
+
+    private static (Tensor[], Func<Tensor[], Tensor>) MatMulCase(GradientSetup s, bool transposeA, bool transposeB)
+    {
+        int m = s.Size(1, 4), k = s.Size(1, 4), n = s.Size(1, 4);
+        var a = transposeA ? s.Random(k, m) : s.Random(m, k);
+        var b = transposeB ? s.Random(n, k) : s.Random(k, n);
+        return ([a, b], x => Ops.MatMul(x[0], x[1], transposeA, transposeB));
+    }
+
+    private static (Tensor[], Func<Tensor[], Tensor>) Binary(GradientSetup s, Func<Tensor, Tensor, Tensor> op)
+    {
+        int r = s.Size(1, 4), c = s.Size(1, 4);
+        return ([s.Random(r, c), s.Random(r, c)], x => op(x[0], x[1]));
+    }
+
+    private static (Tensor[], Func<Tensor[], Tensor>) RowCase(GradientSetup s, Func<Tensor, Tensor, Tensor> op)
+    {
+        int r = s.Size(1, 4), c = s.Size(1, 4);
+        return ([s.Random(r, c), s.Random(c)], x => op(x[0], x[1]));
+    }
+
+    private static (Tensor[], Func<Tensor[], Tensor>) Unary(GradientSetup s, Func<int[], Tensor> draw, Func<Tensor, Tensor> op) =>
+        ([draw([s.Size(1, 4), s.Size(1, 4)])], x => op(x[0]));
+}
