@@ -67,7 +67,7 @@ public sealed class CrystalGraph
     /// <summary>Distance in Å between the target atom and the source atom's periodic image.</summary>
     public float[] EdgeDistance { get; }
 
-    /// <summary>Lattice translation (integer multiples of a, b, c) of the source image, relative to the wrapped cell.</summary>
+    /// <summary>Lattice translation (integer multiples of a, b, c) of the source image, so the source position is Cartesian[source] + image · lattice (coordinates as given).</summary>
     public int[][] EdgeImage { get; }
 
     public static CrystalGraph Build(Structure structure, GraphOptions? options = null)

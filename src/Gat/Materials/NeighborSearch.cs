@@ -34,9 +34,11 @@ internal static class NeighborSearch
                     long slot = (long)i * maxNeighbors + k;
                     slotSources[slot] = best[k].Index;
                     slotDistances[slot] = (float)best[k].Distance;
-                    slotImages[3 * slot] = best[k].Sa;
-                    slotImages[3 * slot + 1] = best[k].Sb;
-                    slotImages[3 * slot + 2] = best[k].Sc;
+                    // report the image relative to the atoms' given (unwrapped) coordinates
+                    int j = best[k].Index;
+                    slotImages[3 * slot] = best[k].Sa - grid.WrapShift(j, 0) + grid.WrapShift(i, 0);
+                    slotImages[3 * slot + 1] = best[k].Sb - grid.WrapShift(j, 1) + grid.WrapShift(i, 1);
+                    slotImages[3 * slot + 2] = best[k].Sc - grid.WrapShift(j, 2) + grid.WrapShift(i, 2);
                 }
             }
         });
@@ -90,6 +92,7 @@ internal static class NeighborSearch
         private readonly double _ta, _tb, _tc, _step;
         private readonly int[] _binStart, _binAtoms, _binOfAtom;
         private readonly double[] _x, _y, _z;
+        private readonly int[] _wrapShift; // [3 * atom + axis]: lattice translations removed when wrapping into the cell
 
         /// <param name="searchScale">typical search radius; bins are about half of it, capped to a few bins per atom for memory</param>
         public BinGrid(Structure s, double searchScale)
@@ -118,6 +121,7 @@ internal static class NeighborSearch
             _y = new double[n];
             _z = new double[n];
             _binOfAtom = new int[n];
+            _wrapShift = new int[3 * n];
             var binCount = new int[_ma * _mb * _mc + 1];
             Span<double> wrapped = stackalloc double[3];
             for (int i = 0; i < n; i++)
@@ -125,8 +129,15 @@ internal static class NeighborSearch
                 var f = s.FractionalCoordinates[i];
                 for (int a = 0; a < 3; a++)
                 {
-                    wrapped[a] = f[a] - Math.Floor(f[a]);
-                    if (wrapped[a] >= 1) wrapped[a] = 0;
+                    double shift = Math.Floor(f[a]);
+                    wrapped[a] = f[a] - shift;
+                    if (wrapped[a] >= 1)
+                    {
+                        wrapped[a] = 0;
+                        shift += 1;
+                    }
+
+                    _wrapShift[3 * i + a] = (int)shift;
                 }
 
                 var c = Structure.FractionalToCartesian(_lattice, wrapped);
@@ -155,6 +166,8 @@ internal static class NeighborSearch
                 return s.Volume / Math.Sqrt(cx * cx + cy * cy + cz * cz);
             }
         }
+
+        public int WrapShift(int atom, int axis) => _wrapShift[3 * atom + axis];
 
         /// <summary>
         /// Fills <paramref name="best"/> with up to k nearest neighbours of atom i within the cutoff, sorted by distance;
