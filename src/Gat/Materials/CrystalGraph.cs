@@ -1,0 +1,105 @@
+namespace SaGatSr.Gat.Materials;
+
+/// <summary>How a crystal becomes a graph: neighbours within <see cref="Cutoff"/>, at most <see cref="MaxNeighbors"/> nearest.</summary>
+public sealed class GraphOptions
+{
+    /// <summary>Neighbour cutoff radius in Å.</summary>
+    public double Cutoff { get; init; } = 8.0;
+
+    /// <summary>At most this many nearest neighbours (over periodic images) per atom.</summary>
+    public int MaxNeighbors { get; init; } = 12;
+
+    /// <summary>Number of Gaussian basis functions spread evenly over [0, Cutoff].</summary>
+    public int GaussianCount { get; init; } = 40;
+
+    /// <summary>Gaussian width in Å; defaults to the spacing of the centres (Cutoff / (GaussianCount - 1)), as CGCNN does.</summary>
+    public double? GaussianWidth { get; init; }
+
+    /// <summary>
+    /// An atom with no neighbour inside the cutoff (e.g. a molecule in a big vacuum cell) keeps its single nearest
+    /// neighbour beyond the cutoff, so message passing still reaches it. Turn off to leave such atoms without edges.
+    /// </summary>
+    public bool KeepNearestBeyondCutoff { get; init; } = true;
+
+    public double EffectiveGaussianWidth => GaussianWidth ?? Cutoff / Math.Max(1, GaussianCount - 1);
+
+    internal void Validate()
+    {
+        if (!(Cutoff > 0) || !double.IsFinite(Cutoff))
+            throw new ArgumentException($"GraphOptions.Cutoff must be a positive number of Å, got {Cutoff}");
+        if (MaxNeighbors < 1)
+            throw new ArgumentException($"GraphOptions.MaxNeighbors must be at least 1, got {MaxNeighbors}");
+        if (GaussianCount < 1)
+            throw new ArgumentException($"GraphOptions.GaussianCount must be at least 1, got {GaussianCount}");
+        if (!(EffectiveGaussianWidth > 0))
+            throw new ArgumentException($"GraphOptions.GaussianWidth must be positive, got {GaussianWidth}");
+    }
+}
+
+/// <summary>
+/// Directed neighbour graph of one crystal. Edge e goes from neighbour <see cref="EdgeSource"/>[e] to atom
+/// <see cref="EdgeTarget"/>[e]; edges are sorted by target (then by distance), and <see cref="TargetOffsets"/> is the
+/// CSR index: the incoming edges of atom i are TargetOffsets[i]..TargetOffsets[i+1]. A pair of atoms can be linked by
+/// several edges (different periodic images), and an atom can neighbour its own image in small cells.
+/// </summary>
+public sealed class CrystalGraph
+{
+    private CrystalGraph(int atomCount, int[] source, int[] target, int[] offsets, float[] distance, int[][] images)
+    {
+        AtomCount = atomCount;
+        EdgeSource = source;
+        EdgeTarget = target;
+        TargetOffsets = offsets;
+        EdgeDistance = distance;
+        EdgeImage = images;
+    }
+
+    public int AtomCount { get; }
+
+    public int EdgeCount => EdgeSource.Length;
+
+    public int[] EdgeSource { get; }
+
+    public int[] EdgeTarget { get; }
+
+    public int[] TargetOffsets { get; }
+
+    /// <summary>Distance in Å between the target atom and the source atom's periodic image.</summary>
+    public float[] EdgeDistance { get; }
+
+    /// <summary>Lattice translation (integer multiples of a, b, c) of the source image, so the source position is Cartesian[source] + image · lattice (coordinates as given).</summary>
+    public int[][] EdgeImage { get; }
+
+    public static CrystalGraph Build(Structure structure, GraphOptions? options = null)
+    {
+        options ??= new GraphOptions();
+        options.Validate();
+        var found = NeighborSearch.Find(structure, options.Cutoff, options.MaxNeighbors, options.KeepNearestBeyondCutoff);
+        var target = new int[found.Sources.Length];
+        for (int i = 0; i < structure.AtomCount; i++)
+            Array.Fill(target, i, found.Offsets[i], found.Offsets[i + 1] - found.Offsets[i]);
+        return new CrystalGraph(structure.AtomCount, found.Sources, target, found.Offsets, found.Distances, found.Images);
+    }
+}
+
+/// <summary>Gaussian radial basis of edge distances: exp(-(d - mu_k)^2 / w^2) with centres mu_k evenly spaced on [0, Cutoff].</summary>
+public static class GaussianExpansion
+{
+    /// <summary>Row-major [distances.Length, GaussianCount].</summary>
+    public static float[] Expand(ReadOnlySpan<float> distances, GraphOptions options)
+    {
+        int count = options.GaussianCount;
+        double width = options.EffectiveGaussianWidth;
+        double spacing = count > 1 ? options.Cutoff / (count - 1) : 0;
+        double inverseWidthSquared = 1.0 / (width * width);
+        var result = new float[distances.Length * count];
+        for (int e = 0; e < distances.Length; e++)
+        for (int k = 0; k < count; k++)
+        {
+            double delta = distances[e] - k * spacing;
+            result[e * count + k] = (float)Math.Exp(-delta * delta * inverseWidthSquared);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,186 @@
+namespace SaGatSr.Gat.Materials;
+
+/// <summary>
+/// The named per-atom feature space that SAE ranks (180 features): every elemental descriptor of the atom's own element,
+/// structural descriptors of its site, and for key elemental properties six neighbour statistics (weighted mean, mean
+/// absolute difference, own-minus-mean, first-shell min and max, weighted standard deviation).
+/// Neighbours are the graph's incoming edges; weights follow Hoppe's effective coordination, w = exp(1 - (d/d_min)^6),
+/// so the first shell dominates and far neighbours fade out smoothly. The "first shell" is d &lt;= 1.25 d_min.
+/// </summary>
+public sealed class SaeFeaturizer : IAtomFeaturizer
+{
+    /// <summary>Elemental properties that also get neighbour statistics.</summary>
+    public static readonly string[] NeighbourProperties =
+        ["Z", "mass", "X", "IE1", "IE2", "EA", "r_atom", "r_ion", "r_vdw", "mendeleev", "group", "period", "val_total", "val_p", "val_d", "unf_total", "V_molar", "T_melt", "rho"];
+
+    private const double FirstShellFactor = 1.25;
+    private const double BondValenceSoftness = 0.37; // Å, the universal b of the bond-valence model
+
+    private static readonly (string Name, string Description)[] StructuralFeatures =
+    [
+        ("cn_graph", "number of graph neighbours (incoming edges)"),
+        ("cn_eff", "effective coordination number: sum of exp(1 - (d/d_min)^6) over neighbours"),
+        ("d_min", "nearest-neighbour distance (Å)"),
+        ("d_mean", "mean distance to graph neighbours (Å)"),
+        ("d_max", "largest distance to a graph neighbour (Å)"),
+        ("d_std", "standard deviation of graph-neighbour distances (Å)"),
+        ("d_min_rel", "nearest-neighbour distance divided by the sum of the two atomic radii"),
+        ("bvs", "bond-valence-like sum: sum of exp((r_i + r_j - d)/0.37 Å) with atomic radii r"),
+        ("inv_d_sum", "sum of 1/d over graph neighbours (1/Å)"),
+        ("ionic_char", "weighted mean Pauling ionic character 1 - exp(-(X_i - X_j)^2/4) of the bonds"),
+        ("frac_same", "weighted fraction of neighbours of the same element"),
+        ("n_species_nb", "number of distinct elements among first-shell neighbours"),
+        ("site_vol", "site volume: cell volume shared in proportion to atomic radius cubed (Å³)"),
+        ("vol_per_atom", "cell volume per atom (Å³)"),
+        ("pack_frac", "packing fraction of the cell with atomic-radius spheres"),
+        ("cell_density", "mass density of the crystal (g/cm³)"),
+    ];
+
+    private readonly ElementTable _table;
+    private readonly int[] _neighbourColumns;
+    private readonly int _radiusColumn, _electronegativityColumn;
+
+    public SaeFeaturizer() : this(ElementTable.Default)
+    {
+    }
+
+    public SaeFeaturizer(ElementTable table)
+    {
+        _table = table;
+        _neighbourColumns = NeighbourProperties.Select(table.IndexOf).ToArray();
+        _radiusColumn = table.IndexOf("r_atom");
+        _electronegativityColumn = table.IndexOf("X");
+        var features = new List<FeatureInfo>(table.Properties);
+        features.AddRange(StructuralFeatures.Select(f => new FeatureInfo(f.Name, f.Description, FeatureInfo.Structural)));
+        foreach (int column in _neighbourColumns)
+        {
+            var p = table.Properties[column];
+            string meaning = p.Description.Split(';')[0];
+            features.Add(new FeatureInfo($"nb_mean_{p.Name}", $"neighbour-weighted mean of {meaning}", FeatureInfo.Structural));
+            features.Add(new FeatureInfo($"nb_absdiff_{p.Name}", $"neighbour-weighted mean |own - neighbour| of {meaning}", FeatureInfo.Structural));
+            features.Add(new FeatureInfo($"nb_diff_{p.Name}", $"own value minus neighbour-weighted mean of {meaning}", FeatureInfo.Structural));
+            features.Add(new FeatureInfo($"nb_min_{p.Name}", $"minimum over first-shell neighbours of {meaning}", FeatureInfo.Structural));
+            features.Add(new FeatureInfo($"nb_max_{p.Name}", $"maximum over first-shell neighbours of {meaning}", FeatureInfo.Structural));
+            features.Add(new FeatureInfo($"nb_std_{p.Name}", $"neighbour-weighted standard deviation of {meaning}", FeatureInfo.Structural));
+        }
+
+        Features = new FeatureSet(features);
+    }
+
+    public FeatureSet Features { get; }
+
+    public float[] Featurize(Structure structure, CrystalGraph graph)
+    {
+        if (graph.AtomCount != structure.AtomCount)
+            throw new ArgumentException($"graph has {graph.AtomCount} atoms but structure {structure.Id} has {structure.AtomCount}");
+        int n = structure.AtomCount, f = Features.Count, elemental = _table.Properties.Count;
+        var z = structure.AtomicNumbers;
+        var result = new float[(long)n * f];
+
+        double radiusCubedSum = 0, mass = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double r = _table.Value(z[i], _radiusColumn);
+            radiusCubedSum += r * r * r;
+            mass += _table.Value(z[i], 1);
+        }
+
+        double packing = 4.0 / 3.0 * Math.PI * radiusCubedSum / structure.Volume;
+        double density = mass * 1.66053906660 / structure.Volume; // u/Å³ -> g/cm³
+
+        Parallel.For(0, n, i =>
+        {
+            Span<float> row = result.AsSpan((int)((long)i * f), f);
+            int column = 0;
+            for (int p = 0; p < elemental; p++)
+                row[column++] = (float)_table.Value(z[i], p);
+
+            int start = graph.TargetOffsets[i], end = graph.TargetOffsets[i + 1];
+            double ri = _table.Value(z[i], _radiusColumn), xi = _table.Value(z[i], _electronegativityColumn);
+            double dMin = double.PositiveInfinity, dMax = 0, dSum = 0, dSquaredSum = 0;
+            for (int e = start; e < end; e++)
+            {
+                double d = graph.EdgeDistance[e];
+                dMin = Math.Min(dMin, d);
+                dMax = Math.Max(dMax, d);
+                dSum += d;
+                dSquaredSum += d * d;
+            }
+
+            int count = end - start;
+            double weightSum = 0, bvs = 0, inverseSum = 0, ionic = 0, same = 0, nearestRadiusSum = double.NaN;
+            var firstShellSpecies = new HashSet<int>();
+            for (int e = start; e < end; e++)
+            {
+                double d = graph.EdgeDistance[e];
+                int zj = z[graph.EdgeSource[e]];
+                double w = Weight(d, dMin);
+                double rj = _table.Value(zj, _radiusColumn), dx = xi - _table.Value(zj, _electronegativityColumn);
+                weightSum += w;
+                bvs += Math.Exp((ri + rj - d) / BondValenceSoftness);
+                inverseSum += 1 / d;
+                ionic += w * (1 - Math.Exp(-dx * dx / 4));
+                if (zj == z[i]) same += w;
+                if (d <= FirstShellFactor * dMin) firstShellSpecies.Add(zj);
+                if (d == dMin && double.IsNaN(nearestRadiusSum)) nearestRadiusSum = ri + rj;
+            }
+
+            bool any = count > 0;
+            double mean = any ? dSum / count : 0;
+            row[column++] = count;
+            row[column++] = (float)weightSum;
+            row[column++] = any ? (float)dMin : 0;
+            row[column++] = (float)mean;
+            row[column++] = (float)dMax;
+            row[column++] = any ? (float)Math.Sqrt(Math.Max(0, dSquaredSum / count - mean * mean)) : 0;
+            row[column++] = any ? (float)(dMin / nearestRadiusSum) : 0;
+            row[column++] = (float)bvs;
+            row[column++] = (float)inverseSum;
+            row[column++] = weightSum > 0 ? (float)(ionic / weightSum) : 0;
+            row[column++] = weightSum > 0 ? (float)(same / weightSum) : 0;
+            row[column++] = firstShellSpecies.Count;
+            row[column++] = (float)(structure.Volume * ri * ri * ri / radiusCubedSum);
+            row[column++] = (float)(structure.Volume / n);
+            row[column++] = (float)packing;
+            row[column++] = (float)density;
+
+            foreach (int property in _neighbourColumns)
+            {
+                double own = _table.Value(z[i], property);
+                double weighted = 0, absDiff = 0, squared = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+                for (int e = start; e < end; e++)
+                {
+                    double d = graph.EdgeDistance[e];
+                    double w = Weight(d, dMin);
+                    double v = _table.Value(z[graph.EdgeSource[e]], property);
+                    weighted += w * v;
+                    absDiff += w * Math.Abs(own - v);
+                    squared += w * v * v;
+                    if (d <= FirstShellFactor * dMin)
+                    {
+                        min = Math.Min(min, v);
+                        max = Math.Max(max, v);
+                    }
+                }
+
+                // an atom without neighbours gets its own value, i.e. "no contrast"
+                double nbMean = weightSum > 0 ? weighted / weightSum : own;
+                row[column++] = (float)nbMean;
+                row[column++] = weightSum > 0 ? (float)(absDiff / weightSum) : 0;
+                row[column++] = (float)(own - nbMean);
+                row[column++] = (float)(double.IsFinite(min) ? min : own);
+                row[column++] = (float)(double.IsFinite(max) ? max : own);
+                row[column++] = weightSum > 0 ? (float)Math.Sqrt(Math.Max(0, squared / weightSum - nbMean * nbMean)) : 0;
+            }
+        });
+
+        return result;
+    }
+
+    private static double Weight(double d, double dMin)
+    {
+        double ratio = d / dMin;
+        double r3 = ratio * ratio * ratio;
+        return Math.Exp(1 - r3 * r3);
+    }
+}

@@ -1,0 +1,91 @@
+using SaGatSr.Gat.Materials;
+
+namespace SaGatSr.Tests.Materials;
+
+public class FeaturizerTests
+{
+    private static readonly SaeFeaturizer Sae = new();
+
+    [Test]
+    public void SaeFeaturesAreAbout180NamedAndDescribed()
+    {
+        var features = Sae.Features;
+        Assert.That(features.Count, Is.EqualTo(180));
+        Assert.That(features.Features.Select(f => f.Name).Distinct().Count(), Is.EqualTo(180));
+        foreach (var f in features.Features)
+        {
+            Assert.That(f.Name, Does.Match("^[A-Za-z][A-Za-z0-9_]*$"), "names are identifiers so formulas can print them");
+            Assert.That(f.Description, Is.Not.Empty);
+            Assert.That(f.Kind, Is.EqualTo(FeatureInfo.Elemental).Or.EqualTo(FeatureInfo.Structural));
+        }
+
+        Assert.That(features.Features.Count(f => f.Kind == FeatureInfo.Elemental), Is.EqualTo(ElementTable.Default.Properties.Count));
+        Assert.That(features[features.IndexOf("X")].Description, Does.Contain("imputed with the median"), "X is missing for noble gases");
+    }
+
+    [Test]
+    public void EveryShippedStructureGivesFiniteFeatures()
+    {
+        var files = Directory.GetFiles(MaterialsTestData.Jarvis, "*.vasp").Concat(Directory.GetFiles(MaterialsTestData.Cgcnn, "*.cif"));
+        foreach (string file in files)
+        {
+            var s = StructureReader.Read(file);
+            var m = Sae.Featurize(s, CrystalGraph.Build(s));
+            Assert.That(m, Has.Length.EqualTo(s.AtomCount * 180));
+            Assert.That(m.All(float.IsFinite), Path.GetFileName(file));
+        }
+    }
+
+    [Test]
+    public void RockSaltSodiumHasOctahedralChlorineShell()
+    {
+        var s = StructureReader.Read(Path.Combine(MaterialsTestData.Cgcnn, "1000041.cif"));
+        var m = Sae.Featurize(s, CrystalGraph.Build(s));
+        var table = ElementTable.Default;
+        int sodium = Array.IndexOf(s.AtomicNumbers, 11);
+        float Feature(string name) => m[sodium * 180 + Sae.Features.IndexOf(name)];
+        Assert.Multiple(() =>
+        {
+            Assert.That(Feature("X"), Is.EqualTo(0.93).Within(1e-6));
+            Assert.That(Feature("d_min"), Is.EqualTo(2.81).Within(1e-5));
+            // 6 Cl at a/2 weigh 1; second-shell Na at a/√2 weigh exp(1 - 8) each
+            Assert.That(Feature("cn_eff"), Is.EqualTo(6 + 6 * Math.Exp(-7)).Within(1e-4));
+            Assert.That(Feature("n_species_nb"), Is.EqualTo(1));
+            Assert.That(Feature("nb_min_X"), Is.EqualTo(3.16).Within(1e-6));
+            Assert.That(Feature("nb_max_X"), Is.EqualTo(3.16).Within(1e-6));
+            double w2 = Math.Exp(-7);
+            double expectedMeanX = (6 * 3.16 + 6 * w2 * 0.93) / (6 + 6 * w2);
+            Assert.That(Feature("nb_mean_X"), Is.EqualTo(expectedMeanX).Within(1e-5));
+            Assert.That(Feature("nb_diff_X"), Is.EqualTo(0.93 - expectedMeanX).Within(1e-5));
+            Assert.That(Feature("frac_same"), Is.EqualTo(6 * w2 / (6 + 6 * w2)).Within(1e-6));
+            Assert.That(Feature("vol_per_atom"), Is.EqualTo(Math.Pow(5.62, 3) / 8).Within(1e-3));
+            Assert.That(Feature("cell_density"), Is.EqualTo(4 * (22.98976928 + 35.453) * 1.66053906660 / Math.Pow(5.62, 3)).Within(1e-3));
+            double ri = table.RawValue(11, table.IndexOf("r_atom"))!.Value, rj = table.RawValue(17, table.IndexOf("r_atom"))!.Value;
+            Assert.That(Feature("d_min_rel"), Is.EqualTo(2.81 / (ri + rj)).Within(1e-5));
+        });
+    }
+
+    [Test]
+    public void CgcnnFeaturizerReproducesAtomInitRows()
+    {
+        var s = StructureReader.Read(Path.Combine(MaterialsTestData.Cgcnn, "1000041.cif"));
+        var fromFile = new CgcnnFeaturizer(MaterialsTestData.ShippedAtomInit);
+        var embedded = new CgcnnFeaturizer();
+        Assert.That(embedded.Features.Count, Is.EqualTo(92));
+        var m = embedded.Featurize(s, CrystalGraph.Build(s));
+        Assert.That(m, Is.EqualTo(fromFile.Featurize(s, CrystalGraph.Build(s))));
+        // atom_init.json row for Na (Z = 11), read independently
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(MaterialsTestData.ShippedAtomInit));
+        var sodiumRow = json.RootElement.GetProperty("11").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        int sodium = Array.IndexOf(s.AtomicNumbers, 11);
+        Assert.That(m[(sodium * 92)..((sodium + 1) * 92)], Is.EqualTo(sodiumRow));
+    }
+
+    [Test]
+    public void CgcnnFeaturizerRefusesElementsItDoesNotCover()
+    {
+        var s = Structure.Create("og", new double[,] { { 5, 0, 0 }, { 0, 5, 0 }, { 0, 0, 5 } }, [118], [[0, 0, 0]], true, "og.vasp", "og.vasp");
+        var ex = Assert.Throws<StructureFormatException>(() => new CgcnnFeaturizer().Featurize(s, CrystalGraph.Build(s)))!;
+        Assert.That(ex.Message, Does.Contain("Og").And.Contain("no CGCNN atom_init encoding"));
+    }
+}
