@@ -1,0 +1,137 @@
+namespace SaGatSr.Kernels.Expressions;
+
+/// <summary>
+/// Evaluates a batch of programs over the same bound data in float32. Output is [program][sample], i.e.
+/// output[k * SampleCount + i]; constants are every program's slots concatenated in batch order.
+/// </summary>
+public interface IExprBatchEvaluator : IDisposable
+{
+    string Name { get; }
+    int SampleCount { get; }
+
+    /// <summary>Binds the data, [column][sample]; later batches read it without copying it again.</summary>
+    void SetData(IReadOnlyList<float[]> columns);
+
+    void Evaluate(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, Span<float> output);
+}
+
+/// <summary>Creates evaluators from a device spec: interpreter | cpu | ilgpu-cpu | cuda | opencl.</summary>
+public static class ExprEvaluators
+{
+    public static readonly string[] Specs = ["interpreter", "cpu", "ilgpu-cpu", "cuda", "opencl"];
+
+    public static IExprBatchEvaluator Create(string spec) => spec.Trim().ToLowerInvariant() switch
+    {
+        "interpreter" or "reference" => new InterpreterBatchEvaluator(),
+        "cpu" or "simd" => new SimdBatchEvaluator(),
+        "ilgpu-cpu" or "ilgpucpu" => new IlgpuExprEvaluator(DeviceKind.IlgpuCpu),
+        "cuda" or "gpu" => new IlgpuExprEvaluator(DeviceKind.Cuda),
+        "opencl" => new IlgpuExprEvaluator(DeviceKind.OpenCl),
+        _ => throw new ArgumentException($"Unknown device '{spec}'; expected one of: {string.Join(", ", Specs)}."),
+    };
+
+    public static IExprBatchEvaluator Create(DeviceKind kind) => kind switch
+    {
+        DeviceKind.Reference => new InterpreterBatchEvaluator(),
+        DeviceKind.Cpu => new SimdBatchEvaluator(),
+        _ => new IlgpuExprEvaluator(kind),
+    };
+
+    internal static int[] ConstantOffsets(IReadOnlyList<ExprProgram> programs, int constantsLength, int outputLength, int samples)
+    {
+        var offsets = new int[programs.Count];
+        int total = 0;
+        for (int k = 0; k < programs.Count; k++)
+        {
+            offsets[k] = total;
+            total += programs[k].ConstantCount;
+        }
+
+        if (constantsLength < total) throw new ArgumentException($"The batch needs {total} constants; {constantsLength} were given.");
+        if (outputLength < (long)programs.Count * samples) throw new ArgumentException($"Output needs {programs.Count} x {samples} elements.");
+        return offsets;
+    }
+}
+
+/// <summary>The sample-by-sample reference, computing in float64 and rounding the result to float32.</summary>
+public sealed class InterpreterBatchEvaluator : IExprBatchEvaluator
+{
+    private double[][] columns = [];
+
+    public string Name => "interpreter";
+    public int SampleCount { get; private set; }
+
+    public void SetData(IReadOnlyList<float[]> data)
+    {
+        SampleCount = data.Count == 0 ? 0 : data[0].Length;
+        columns = data.Select(c => c.Select(v => (double)v).ToArray()).ToArray();
+    }
+
+    public void Evaluate(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, Span<float> output)
+    {
+        var offsets = ExprEvaluators.ConstantOffsets(programs, constants.Length, output.Length, SampleCount);
+        var result = new double[SampleCount];
+        for (int k = 0; k < programs.Count; k++)
+        {
+            var local = new double[programs[k].ConstantCount];
+            for (int c = 0; c < local.Length; c++) local[c] = constants[offsets[k] + c];
+            ExprInterpreter.Evaluate<double>(programs[k], local, columns, result);
+            var target = output.Slice(k * SampleCount, SampleCount);
+            for (int i = 0; i < SampleCount; i++) target[i] = (float)result[i];
+        }
+    }
+
+    public void Dispose() { }
+}
+
+/// <summary>Vectorised host evaluator; programs of a batch run in parallel, each on one thread, so results are deterministic.</summary>
+public sealed class SimdBatchEvaluator : IExprBatchEvaluator
+{
+    private float[][] columns = [];
+    private readonly ThreadLocal<SimdExprEvaluator<float>?> perThread = new();
+    private int dataVersion;
+    private readonly ThreadLocal<int> perThreadVersion = new();
+
+    public string Name => "cpu-simd";
+    public int SampleCount { get; private set; }
+
+    public void SetData(IReadOnlyList<float[]> data)
+    {
+        columns = data.ToArray();
+        SampleCount = columns.Length == 0 ? 0 : columns[0].Length;
+        dataVersion++;
+    }
+
+    public void Evaluate(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, Span<float> output)
+    {
+        var offsets = ExprEvaluators.ConstantOffsets(programs, constants.Length, output.Length, SampleCount);
+        var constantArray = constants.ToArray();
+        var outputArray = new float[programs.Count * SampleCount];
+        int samples = SampleCount;
+        // Small batches are not worth the thread hand-off.
+        int parallelism = (long)programs.Count * samples < 1 << 15 ? 1 : Environment.ProcessorCount;
+        Parallel.For(0, programs.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, k =>
+        {
+            var evaluator = Local();
+            evaluator.Evaluate(programs[k], constantArray.AsSpan(offsets[k], programs[k].ConstantCount), outputArray.AsSpan(k * samples, samples));
+        });
+        outputArray.CopyTo(output);
+    }
+
+    private SimdExprEvaluator<float> Local()
+    {
+        if (perThread.Value is null || perThreadVersion.Value != dataVersion)
+        {
+            perThread.Value = new SimdExprEvaluator<float>(columns, SampleCount);
+            perThreadVersion.Value = dataVersion;
+        }
+
+        return perThread.Value;
+    }
+
+    public void Dispose()
+    {
+        perThread.Dispose();
+        perThreadVersion.Dispose();
+    }
+}

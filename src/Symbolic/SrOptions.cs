@@ -1,0 +1,52 @@
+namespace SaGatSr.Symbolic;
+
+/// <summary>Knobs of both engines. Operator names: + - * / exp log sqrt cbrt ^-1 ^2 ^3 |a-b| abs neg.</summary>
+public sealed class SrOptions
+{
+    public static readonly string[] AllOperators = ["+", "-", "*", "/", "exp", "log", "sqrt", "cbrt", "^-1", "^2", "^3", "|a-b|"];
+
+    /// <summary>"sisso" (feature space + screening + exhaustive L0) or "gp" (genetic programming).</summary>
+    public string Engine { get; set; } = "sisso";
+    public string[] Operators { get; set; } = AllOperators;
+    /// <summary>Largest formula size in nodes, counting the coefficients of the final model.</summary>
+    public int MaxComplexity { get; set; } = 30;
+    public TimeSpan TimeLimit { get; set; } = TimeSpan.FromMinutes(5);
+    public int Seed { get; set; } = 1;
+    /// <summary>Evaluator for candidate batches: cpu | interpreter | ilgpu-cpu | cuda | opencl.</summary>
+    public string Device { get; set; } = "cpu";
+
+    // SISSO
+    public int Rungs { get; set; } = 2;
+    public int MaxTerms { get; set; } = 3;
+    /// <summary>Features added to the screened subspace per term (SIS size); 0 picks 100.</summary>
+    public int SubspaceSize { get; set; }
+    /// <summary>Largest complexity of one descriptor (one feature-space member).</summary>
+    public int MaxFeatureComplexity { get; set; } = 9;
+    /// <summary>Parents of rung r &gt;= 2 are the primaries plus this many best-screened features of lower rungs, bounding growth.</summary>
+    public int RungParentLimit { get; set; } = 60;
+
+    // GP
+    public int Islands { get; set; } = 4;
+    public int PopulationSize { get; set; } = 200;
+    public int Generations { get; set; } = 200;
+    public int TournamentSize { get; set; } = 5;
+    public double CrossoverRate { get; set; } = 0.6;
+    public double MutationRate { get; set; } = 0.35;
+    /// <summary>Penalty per node added to the normalised loss during selection.</summary>
+    public double Parsimony { get; set; } = 0.002;
+    /// <summary>Generations between migrations of the best individuals around the island ring.</summary>
+    public int MigrationInterval { get; set; } = 10;
+
+    internal void Validate()
+    {
+        if (Engine is not ("sisso" or "gp")) throw new ArgumentException($"Unknown engine '{Engine}'; expected 'sisso' or 'gp'.");
+        foreach (var op in Operators)
+            if (!AllOperators.Contains(op) && op is not ("abs" or "neg"))
+                throw new ArgumentException($"Unknown operator '{op}'; known: {string.Join(" ", AllOperators)} abs neg.");
+        if (MaxComplexity < 1) throw new ArgumentException("MaxComplexity must be at least 1.");
+        if (Rungs < 0 || MaxTerms < 1) throw new ArgumentException("Rungs must be >= 0 and MaxTerms >= 1.");
+        if (Islands < 1 || PopulationSize < 4 || TournamentSize < 2) throw new ArgumentException("GP needs Islands >= 1, PopulationSize >= 4, TournamentSize >= 2.");
+    }
+}
+
+public sealed record SrProgress(string Stage, double Fraction, string Message);

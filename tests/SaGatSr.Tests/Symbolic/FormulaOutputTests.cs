@@ -1,0 +1,55 @@
+using SaGatSr.Kernels.Expressions;
+using SaGatSr.Symbolic;
+
+namespace SaGatSr.Tests.Symbolic;
+
+public class FormulaOutputTests
+{
+    private static (SrResult Result, FeatureTable Table, double[] Y) Fitted()
+    {
+        var (table, y) = SissoRecoveryTests.Synthetic(3, 50, [("a", 0.5, 3), ("b_1", 0.5, 3)], 3, r => 2 * r["a"] / r["b_1"] + 1);
+        return (SymbolicRegressor.Fit(table, y, new SrOptions { Rungs = 1, MaxTerms = 2, SubspaceSize = 10 }), table, y);
+    }
+
+    [Test]
+    public void PrintsTextLatexAndCSharpWithFeatureNames()
+    {
+        var (result, table, y) = Fitted();
+        var best = result.Best;
+        Assert.That(best.ToText(), Does.Contain("a / b_1"));
+        Assert.That(best.ToLatex(), Does.Contain("\\frac{a}{\\mathrm{b\\_1}}"));
+        Assert.That(best.ToCSharp("Gap"), Does.Contain("public static double Gap(double @a, double @b_1)"));
+        Assert.That(best.UsedFeatures, Is.EquivalentTo(new[] { "a", "b_1" }));
+        Assert.That(best.Complexity, Is.EqualTo(best.Expression.Size));
+        var prediction = best.Evaluate(table);
+        for (int i = 0; i < y.Length; i++) Assert.That(prediction[i], Is.EqualTo(y[i]).Within(1e-8));
+    }
+
+    [Test]
+    public void ParetoCsvHasOneRowPerFrontMemberAndMarksTheBest()
+    {
+        var (result, _, _) = Fitted();
+        var path = Path.Combine(TestContext.CurrentContext.WorkDirectory, "pareto-test.csv");
+        FormulaReport.WriteParetoCsv(result, path);
+        var lines = File.ReadAllLines(path);
+        Assert.That(lines[0], Is.EqualTo("complexity,mae,rmse,r2,best,formula"));
+        Assert.That(lines.Length, Is.EqualTo(result.ParetoFront.Count + 1));
+        Assert.That(lines.Count(l => l.Split(',')[4] == "1"), Is.EqualTo(1));
+        Assert.That(FormulaReport.Describe(result), Does.Contain("best: " + result.Best.ToText()));
+        File.Delete(path);
+    }
+
+    [Test]
+    public void CanonicalFormIdentifiesAlgebraicallyEqualTrees()
+    {
+        Expr a = Expr.Var(0), b = Expr.Var(1), c = Expr.Var(2);
+        var quotient = Expr.Binary(ExprOpCode.Div, Expr.Binary(ExprOpCode.Mul, Expr.Const(2), a), b);
+        var product = Expr.Binary(ExprOpCode.Mul, a, Expr.Binary(ExprOpCode.Mul, Expr.Const(2), Expr.Unary(ExprOpCode.Inverse, b)));
+        Assert.That(CanonicalForm.Terms(product), Is.EquivalentTo(CanonicalForm.Terms(quotient)));
+        var squared = Expr.Unary(ExprOpCode.Square, Expr.Binary(ExprOpCode.Add, a, c));
+        var expanded = Expr.Binary(ExprOpCode.Add, Expr.Binary(ExprOpCode.Mul, a, a),
+            Expr.Binary(ExprOpCode.Add, Expr.Binary(ExprOpCode.Mul, Expr.Const(2), Expr.Binary(ExprOpCode.Mul, a, c)), Expr.Unary(ExprOpCode.Square, c)));
+        Assert.That(CanonicalForm.Structure(squared), Is.EqualTo(CanonicalForm.Structure(expanded)));
+        Assert.That(CanonicalForm.Structure(Expr.Unary(ExprOpCode.Exp, a)), Is.Not.EqualTo(CanonicalForm.Structure(Expr.Unary(ExprOpCode.Log, a))));
+    }
+}
