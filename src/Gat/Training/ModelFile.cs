@@ -27,7 +27,7 @@ public sealed record ModelMetadata
 /// </summary>
 public static class ModelFile
 {
-    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public static void WriteAtomically(string path, Action<ZipArchive> write)
     {
