@@ -59,6 +59,6 @@ internal static class SrCommand
         FormulaReport.WriteParetoCsv(result, Path.Combine(folder, "pareto.csv"));
         int chosen = result.ParetoFront.ToList().IndexOf(result.Best);
         Plots.Pareto(Path.Combine(folder, "pareto.png"), $"Pareto front: {target}",
-            result.ParetoFront.Select(f => (f.Complexity, f.Mae)).ToArray(), chosen, "MAE");
+            result.ParetoFront.Select(f => (f.Complexity, f.Rmse)).ToArray(), chosen, "RMSE (the front is Pareto-optimal in RMSE)");
     }
 }

@@ -15,7 +15,7 @@ public class CliTests
         work = TestPaths.NewTemporaryFolder();
         dataset = Path.Combine(work, "gap");
         Directory.CreateDirectory(dataset);
-        var lines = File.ReadAllLines(Path.Combine(TestPaths.ShippedDataset, "id_prop.csv"))
+        var lines = File.ReadAllLines(Path.Combine(TestPaths.ShippedDataset, "id_prop.csv")).Skip(1)
             .OrderBy(l => new FileInfo(Path.Combine(TestPaths.ShippedDataset, l.Split(',')[0])).Length).Take(14).ToArray();
         foreach (var line in lines)
         {
