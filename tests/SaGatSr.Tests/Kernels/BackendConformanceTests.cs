@@ -8,6 +8,7 @@ namespace SaGatSr.Tests.Kernels;
 /// (the seed is logged), with ragged sizes, empty segments, transposes, accumulate flags and allowed aliasing.
 /// </summary>
 [TestFixture("cpu")]
+[TestFixture("ilgpu-cpu")]
 public sealed class BackendConformanceTests(string device)
 {
     private IComputeBackend backend = null!;

@@ -1,0 +1,293 @@
+using System.Reflection;
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace SaGatSr.Kernels.Gpu;
+
+/// <summary>
+/// Every ILGPU kernel of <see cref="IlgpuBackend"/>. Methods ending in "Kernel" are implicitly grouped
+/// (one thread per output element, Index1D first); those ending in "GroupedKernel" are explicitly grouped
+/// and use shared memory. Ops arrive as ints so one kernel serves every op with a uniform branch.
+/// </summary>
+internal static class IlgpuKernels
+{
+    /// <summary>Edge of the square shared-memory tiles of the matmul kernel (one thread per element of C).</summary>
+    public const int Tile = 16;
+
+    /// <summary>Threads producing the partial sums that Sum and Dot reduce in a second pass.</summary>
+    public const int ReductionThreads = 4096;
+
+    /// <summary>All kernel entry points, for tests that compile each of them to PTX and OpenCL C.</summary>
+    internal static IReadOnlyList<MethodInfo> All { get; } = typeof(IlgpuKernels)
+        .GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
+        .Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal))
+        .OrderBy(m => m.Name, StringComparer.Ordinal)
+        .ToArray();
+
+    internal static bool IsExplicitlyGrouped(MethodInfo kernel) => kernel.Name.EndsWith("GroupedKernel", StringComparison.Ordinal);
+
+    public static void FillKernel(Index1D i, ArrayView<float> x, float value) => x[i] = value;
+
+    public static void CopyKernel(Index1D i, ArrayView<float> source, ArrayView<float> destination) => destination[i] = source[i];
+
+    /// <summary>C = op(A) op(B) + beta C with 16x16 tiles of op(A) and op(B) staged in shared memory; ragged edges load zeros.</summary>
+    public static void MatMulGroupedKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
+        int m, int n, int k, int transposeA, int transposeB, float beta)
+    {
+        var tileA = SharedMemory.Allocate<float>(Tile * Tile);
+        var tileB = SharedMemory.Allocate<float>(Tile * Tile);
+        int tx = Group.IdxX, ty = Group.IdxY;
+        int row = Grid.IdxY * Tile + ty, column = Grid.IdxX * Tile + tx;
+        float sum = 0f;
+        for (int t = 0; t < k; t += Tile)
+        {
+            int ak = t + tx, bk = t + ty;
+            tileA[ty * Tile + tx] = row < m && ak < k ? (transposeA != 0 ? a[ak * m + row] : a[row * k + ak]) : 0f;
+            tileB[ty * Tile + tx] = bk < k && column < n ? (transposeB != 0 ? b[column * k + bk] : b[bk * n + column]) : 0f;
+            Group.Barrier();
+            for (int p = 0; p < Tile; p++) sum += tileA[ty * Tile + p] * tileB[p * Tile + tx];
+            Group.Barrier();
+        }
+
+        if (row < m && column < n) c[row * n + column] = beta == 0f ? sum : sum + beta * c[row * n + column];
+    }
+
+    private static float Sigmoid(float x) => 1f / (1f + XMath.Exp(-x));
+
+    /// <summary>Odd Taylor series near 0 (relative accuracy), 1 - 2 / (exp(2|x|) + 1) beyond.</summary>
+    private static float Tanh(float x)
+    {
+        float ax = XMath.Abs(x);
+        if (ax < 0.25f)
+        {
+            float x2 = x * x;
+            return x * (1f + x2 * (-1f / 3 + x2 * (2f / 15 + x2 * (-17f / 315 + x2 * (62f / 2835)))));
+        }
+
+        float far = 1f - 2f / (XMath.Exp(ax + ax) + 1f);
+        return x < 0f ? -far : far;
+    }
+
+    /// <summary>log(1 + t), exact for t so small that 1 + t rounds to 1.</summary>
+    private static float LogOnePlus(float t)
+    {
+        float u = 1f + t;
+        return u == 1f ? t : XMath.Log(u) * t / (u - 1f);
+    }
+
+    private static float Apply(int op, float x, float alpha) => (UnaryOp)op switch
+    {
+        UnaryOp.Identity => x,
+        UnaryOp.Relu => x > 0f ? x : 0f,
+        UnaryOp.LeakyRelu => x > 0f ? x : alpha * x,
+        UnaryOp.Sigmoid => Sigmoid(x),
+        UnaryOp.Tanh => Tanh(x),
+        UnaryOp.Silu => x / (1f + XMath.Exp(-x)),
+        UnaryOp.Softplus => XMath.Max(x, 0f) + LogOnePlus(XMath.Exp(-XMath.Abs(x))),
+        UnaryOp.Exp => XMath.Exp(x),
+        UnaryOp.Log => XMath.Log(x),
+        UnaryOp.Square => x * x,
+        UnaryOp.Sqrt => XMath.Sqrt(x),
+        UnaryOp.Abs => XMath.Abs(x),
+        UnaryOp.Neg => -x,
+        _ => alpha * x,
+    };
+
+    private static float Derivative(int op, float x, float y, float alpha)
+    {
+        switch ((UnaryOp)op)
+        {
+            case UnaryOp.Identity: return 1f;
+            case UnaryOp.Relu: return x > 0f ? 1f : 0f;
+            case UnaryOp.LeakyRelu: return x > 0f ? 1f : alpha;
+            case UnaryOp.Sigmoid: return y * (1f - y);
+            case UnaryOp.Tanh: return (1f - y) * (1f + y); // no cancellation as |y| -> 1, unlike 1 - y*y
+            case UnaryOp.Silu:
+            {
+                float s = Sigmoid(x);
+                return s * (1f + x * (1f - s));
+            }
+            case UnaryOp.Softplus: return Sigmoid(x);
+            case UnaryOp.Exp: return y;
+            case UnaryOp.Log: return 1f / x;
+            case UnaryOp.Square: return x + x;
+            case UnaryOp.Sqrt: return 0.5f / y;
+            case UnaryOp.Abs: return x > 0f ? 1f : x < 0f ? -1f : 0f;
+            case UnaryOp.Neg: return -1f;
+            default: return alpha;
+        }
+    }
+
+    private static float Combine(int op, float a, float b) => (BinaryOp)op switch
+    {
+        BinaryOp.Add => a + b,
+        BinaryOp.Sub => a - b,
+        BinaryOp.Mul => a * b,
+        _ => a / b,
+    };
+
+    public static void UnaryKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, int op, float alpha) =>
+        y[i] = Apply(op, x[i], alpha);
+
+    public static void UnaryBackwardKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
+        ArrayView<float> dx, int op, float alpha, int accumulate)
+    {
+        float g = dy[i] * Derivative(op, x[i], y[i], alpha);
+        dx[i] = accumulate != 0 ? dx[i] + g : g;
+    }
+
+    public static void BinaryKernel(Index1D i, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, int op) =>
+        c[i] = Combine(op, a[i], b[i]);
+
+    public static void AxpbyKernel(Index1D i, float alpha, ArrayView<float> x, float beta, ArrayView<float> y) =>
+        y[i] = beta == 0f ? alpha * x[i] : alpha * x[i] + beta * y[i];
+
+    /// <summary>y[i,j] = x[i,j] op v[j] (perRow = 0) or x[i,j] op v[i] (perRow = 1).</summary>
+    public static void BroadcastKernel(Index1D i, ArrayView<float> x, ArrayView<float> v, ArrayView<float> y,
+        int cols, int op, int perRow) =>
+        y[i] = Combine(op, x[i], v[perRow != 0 ? i.X / cols : i.X % cols]);
+
+    public static void SumRowsKernel(Index1D row, ArrayView<float> x, ArrayView<float> y, int cols, int accumulate)
+    {
+        float s = 0f;
+        for (int j = 0; j < cols; j++) s += x[row * cols + j];
+        y[row] = accumulate != 0 ? y[row] + s : s;
+    }
+
+    public static void SumColumnsKernel(Index1D column, ArrayView<float> x, ArrayView<float> y, int rows, int cols, int accumulate)
+    {
+        float s = 0f;
+        for (int i = 0; i < rows; i++) s += x[i * cols + column];
+        y[column] = accumulate != 0 ? y[column] + s : s;
+    }
+
+    /// <summary>First pass of Sum/Dot: thread t sums elements t, t + T, t + 2T, ... (times y when useY is 1).</summary>
+    public static void PartialSumKernel(Index1D t, ArrayView<float> x, ArrayView<float> y, ArrayView<float> partials,
+        int length, int useY)
+    {
+        float s = 0f;
+        for (int j = t; j < length; j += ReductionThreads) s += useY != 0 ? x[j] * y[j] : x[j];
+        partials[t] = s;
+    }
+
+    /// <summary>Second pass: one thread adds the partial sums in double, in a fixed order.</summary>
+    public static void FinishSumKernel(Index1D t, ArrayView<float> partials, ArrayView<double> result)
+    {
+        double s = 0;
+        for (int j = 0; j < ReductionThreads; j++) s += partials[j];
+        result[0] = s;
+    }
+
+    public static void GatherRowsKernel(Index1D i, ArrayView<float> source, ArrayView<int> index,
+        ArrayView<float> destination, int cols) =>
+        destination[i] = source[index[i / cols] * cols + i % cols];
+
+    public static void ScatterAddRowsKernel(Index1D i, ArrayView<float> source, ArrayView<int> index,
+        ArrayView<float> destination, int cols) =>
+        Atomic.Add(ref destination[index[i / cols] * cols + i % cols], source[i]);
+
+    public static void SegmentSumKernel(Index1D i, ArrayView<float> source, ArrayView<int> offsets,
+        ArrayView<float> destination, int cols, int accumulate)
+    {
+        int segment = i / cols, j = i % cols;
+        float s = 0f;
+        for (int e = offsets[segment]; e < offsets[segment + 1]; e++) s += source[e * cols + j];
+        destination[i] = accumulate != 0 ? destination[i] + s : s;
+    }
+
+    /// <summary>One thread per (segment, head): max, exponentials and their sum, then normalise.</summary>
+    public static void SegmentSoftmaxKernel(Index1D i, ArrayView<float> scores, ArrayView<int> offsets,
+        ArrayView<float> probabilities, int heads)
+    {
+        int segment = i / heads, h = i % heads;
+        int e0 = offsets[segment], e1 = offsets[segment + 1];
+        float max = float.NegativeInfinity;
+        for (int e = e0; e < e1; e++) max = XMath.Max(max, scores[e * heads + h]);
+        float total = 0f;
+        for (int e = e0; e < e1; e++)
+        {
+            float p = XMath.Exp(scores[e * heads + h] - max);
+            probabilities[e * heads + h] = p;
+            total += p;
+        }
+
+        float inverse = 1f / total;
+        for (int e = e0; e < e1; e++) probabilities[e * heads + h] *= inverse;
+    }
+
+    public static void SegmentSoftmaxBackwardKernel(Index1D i, ArrayView<float> probabilities, ArrayView<float> dProbabilities,
+        ArrayView<int> offsets, ArrayView<float> dScores, int heads, int accumulate)
+    {
+        int segment = i / heads, h = i % heads;
+        int e0 = offsets[segment], e1 = offsets[segment + 1];
+        float inner = 0f;
+        for (int e = e0; e < e1; e++) inner += probabilities[e * heads + h] * dProbabilities[e * heads + h];
+        for (int e = e0; e < e1; e++)
+        {
+            int at = e * heads + h;
+            float g = probabilities[at] * (dProbabilities[at] - inner);
+            dScores[at] = accumulate != 0 ? dScores[at] + g : g;
+        }
+    }
+
+    /// <summary>One thread per output element (segment, h * headDim + d), summing over the segment's edges.</summary>
+    public static void SegmentWeightedGatherSumKernel(Index1D i, ArrayView<float> weights, ArrayView<float> values,
+        ArrayView<int> sourceIndex, ArrayView<int> offsets, ArrayView<float> output, int heads, int headDim)
+    {
+        int width = heads * headDim;
+        int segment = i / width, j = i % width, h = j / headDim;
+        float s = 0f;
+        for (int e = offsets[segment]; e < offsets[segment + 1]; e++)
+            s += weights[e * heads + h] * values[sourceIndex[e] * width + j];
+        output[i] = s;
+    }
+
+    /// <summary>dWeights: one thread per (segment, head), a dot product per edge.</summary>
+    public static void SegmentWeightedGatherSumWeightsKernel(Index1D i, ArrayView<float> values, ArrayView<int> sourceIndex,
+        ArrayView<int> offsets, ArrayView<float> dOutput, ArrayView<float> dWeights, int heads, int headDim, int accumulate)
+    {
+        int width = heads * headDim;
+        int segment = i / heads, h = i % heads;
+        for (int e = offsets[segment]; e < offsets[segment + 1]; e++)
+        {
+            float dot = 0f;
+            for (int d = 0; d < headDim; d++)
+                dot += dOutput[segment * width + h * headDim + d] * values[sourceIndex[e] * width + h * headDim + d];
+            int at = e * heads + h;
+            dWeights[at] = accumulate != 0 ? dWeights[at] + dot : dot;
+        }
+    }
+
+    /// <summary>dValues: one thread per (segment, column); rows shared between segments are added atomically.</summary>
+    public static void SegmentWeightedGatherSumValuesKernel(Index1D i, ArrayView<float> weights, ArrayView<int> sourceIndex,
+        ArrayView<int> offsets, ArrayView<float> dOutput, ArrayView<float> dValues, int heads, int headDim)
+    {
+        int width = heads * headDim;
+        int segment = i / width, j = i % width, h = j / headDim;
+        float gradient = dOutput[i];
+        for (int e = offsets[segment]; e < offsets[segment + 1]; e++)
+            Atomic.Add(ref dValues[sourceIndex[e] * width + j], weights[e * heads + h] * gradient);
+    }
+
+    public static void CopyColumnsKernel(Index1D i, ArrayView<float> source, int sourceCols, int sourceOffset,
+        ArrayView<float> destination, int destinationCols, int destinationOffset, int width, int accumulate)
+    {
+        int row = i / width, j = i % width;
+        int to = row * destinationCols + destinationOffset + j;
+        float v = source[row * sourceCols + sourceOffset + j];
+        destination[to] = accumulate != 0 ? destination[to] + v : v;
+    }
+
+    public static void AdamStepKernel(Index1D i, ArrayView<float> parameters, ArrayView<float> gradients,
+        ArrayView<float> firstMoment, ArrayView<float> secondMoment, float learningRate, float beta1, float beta2,
+        float epsilon, float weightDecay, float inverseCorrection1, float inverseCorrection2)
+    {
+        float g = gradients[i];
+        float m = beta1 * firstMoment[i] + (1f - beta1) * g;
+        float v = beta2 * secondMoment[i] + (1f - beta2) * g * g;
+        firstMoment[i] = m;
+        secondMoment[i] = v;
+        float p = parameters[i];
+        parameters[i] = p - learningRate * (m * inverseCorrection1 / (XMath.Sqrt(v * inverseCorrection2) + epsilon) + weightDecay * p);
+    }
+}
