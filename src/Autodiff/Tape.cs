@@ -14,6 +14,7 @@ public sealed class Tape : IDisposable
     private readonly Tape? previous;
     private readonly List<Tensor> created = [];
     private readonly List<Node> nodes = [];
+    private readonly List<IDisposable> resources = [];
     private bool disposed;
 
     public Tape(bool recordGradients = true)
@@ -85,6 +86,8 @@ public sealed class Tape : IDisposable
         current = previous;
         foreach (var node in nodes) node.ReleaseSaved();
         nodes.Clear();
+        foreach (var resource in resources) resource.Dispose();
+        resources.Clear();
         foreach (var tensor in created)
         {
             if (tensor.OwnerTape == this) tensor.Dispose();
@@ -107,6 +110,13 @@ public sealed class Tape : IDisposable
     }
 
     internal void Register(Node node) => nodes.Add(node);
+
+    /// <summary>Frees <paramref name="resource"/> with this tape (helpers that recorded backward steps may still use it).</summary>
+    internal void Own(IDisposable resource)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        resources.Add(resource);
+    }
 
     private static List<Node> TopologicalOrder(Tensor root)
     {
@@ -171,6 +181,23 @@ internal static class Autograd
         {
             foreach (var buffer in saved) buffer.Dispose();
         }
+    }
+
+    /// <summary>Frees <paramref name="resource"/> with the current tape, or now when there is none (nothing was recorded).</summary>
+    public static void DisposeWithTape(IDisposable resource)
+    {
+        if (Tape.Current is { } tape) tape.Own(resource);
+        else resource.Dispose();
+    }
+
+    /// <summary>
+    /// Frees the intermediate results of a composite op when no tape is current; under a tape they stay alive for the
+    /// backward pass and the tape frees them.
+    /// </summary>
+    public static void DisposeIntermediates(params Tensor[] intermediates)
+    {
+        if (Tape.Current is not null) return;
+        foreach (var tensor in intermediates) tensor.Dispose();
     }
 
     /// <summary>grad(t) += g.</summary>

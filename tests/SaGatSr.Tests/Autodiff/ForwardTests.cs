@@ -267,6 +267,38 @@ public class ForwardTests
     }
 
     [Test]
+    public void CompositeOpsMatchLoops()
+    {
+        int r = rng.Next(1, 4), c = rng.Next(1, 5);
+        var x = RandomMatrix(r, c);
+        var softmax = new double[r * c];
+        for (int i = 0; i < r; i++)
+        {
+            var row = x.Values.Skip(i * c).Take(c).ToArray();
+            double max = row.Max(), total = row.Sum(v => Math.Exp(v - max));
+            for (int j = 0; j < c; j++) softmax[i * c + j] = Math.Exp(row[j] - max) / total;
+        }
+
+        using var gate = Tensor.FromArray(backend, [-1.5], 1);
+        Assert.Multiple(() =>
+        {
+            Check(Ops.SoftmaxRows(x.Tensor), softmax);
+            Check(Ops.MulScalar(x.Tensor, gate), x.Values.Select(v => -1.5 * v).ToArray());
+        });
+    }
+
+    [Test]
+    public void DropoutZeroesAboutTheRateAndScalesTheRest()
+    {
+        using var ones = Tensor.FromArray(backend, Enumerable.Repeat(1.0, 4000).ToArray(), 40, 100);
+        using var dropped = Ops.Dropout(ones, 0.25f, rng);
+        var values = dropped.ToDoubleArray();
+        int zeros = values.Count(v => v == 0);
+        Assert.That(values.Where(v => v != 0), Is.All.EqualTo(1 / 0.75).Within(1e-6));
+        Assert.That(zeros, Is.InRange(850, 1150), "about a quarter dropped (binomial sd is 27)");
+    }
+
+    [Test]
     public void ReshapeSharesDataAndSurvivesTheOriginal()
     {
         var x = RandomMatrix(2, 6);

@@ -136,6 +136,10 @@ public class GradientTests
             target.Upload(prediction.ToDoubleArray().Select((p, i) => p - offsets[i]).ToArray());
             return ([prediction, target], x => Ops.L1Loss(x[0], x[1]));
         },
+        ["SoftmaxRows"] = s => ([s.Random(s.Size(1, 3), s.Size(2, 4), s.Size(2, 4))], x => Ops.SoftmaxRows(x[0])),
+        ["MulScalar"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4)), s.Random(1)], x => Ops.MulScalar(x[0], x[1])),
+        // A fresh generator with a fixed seed on every call keeps the mask the same across finite-difference evaluations.
+        ["Dropout"] = s => ([s.Random(s.Size(2, 4), s.Size(2, 4))], x => Ops.Dropout(x[0], 0.25f, new Random(5))),
         ["AttentionLayerChain"] = s =>
         {
             // A GAT-style block: project, score edges, softmax per destination, aggregate, normalise.

@@ -25,7 +25,7 @@ public class TapeTests
             var scores = Ops.SliceColumns(Ops.Gather(intermediate, sources), 0, 2);
             var attention = Ops.SegmentSoftmax(scores, segments);
             var aggregated = Ops.SegmentWeightedGatherSum(attention, intermediate, sources, segments, 2);
-            var normalized = Ops.LayerNorm(aggregated, gamma, beta);
+            var normalized = Ops.LayerNorm(Ops.SoftmaxRows(aggregated), gamma, beta);
             var loss = Ops.MseLoss(normalized, Tensor.Zeros(backend, 2, 4));
             kept = tape.Keep(Ops.Mean(normalized));
             tape.Backward(loss);
@@ -79,6 +79,22 @@ public class TapeTests
         Assert.That(Tape.Current, Is.Null);
         Assert.That(y.RequiresGrad, Is.False);
         Assert.That(y.ToArray(), Is.EqualTo(new[] { 1f, 0f }));
+    }
+
+    [Test]
+    public void CompositeOpsWithoutATapeLeaveOnlyTheirResult()
+    {
+        using var backend = new TrackingBackend();
+        using var x = Tensor.Parameter(backend, [1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        using var gate = Tensor.Parameter(backend, [2f], 1);
+        using var gamma = Tensor.FromArray(backend, [1f, 1f, 1f], 3);
+        using var beta = Tensor.Zeros(backend, 3);
+        int before = backend.LiveBuffers.Count;
+        using (Ops.SoftmaxRows(x))
+        using (Ops.MulScalar(x, gate))
+        using (Ops.LayerNorm(x, gamma, beta))
+            Assert.That(backend.LiveBuffers, Has.Count.EqualTo(before + 3));
+        Assert.That(backend.LiveBuffers, Has.Count.EqualTo(before));
     }
 
     [Test]
