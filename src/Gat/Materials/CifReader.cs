@@ -5,7 +5,7 @@ namespace SaGatSr.Gat.Materials;
 /// <summary>
 /// CIF 1.1 reader for crystal structures: cell parameters, the atom_site loop (fractional coordinates) and the symmetry
 /// operations (_symmetry_equiv_pos_as_xyz or _space_group_symop_operation_xyz) that expand the asymmetric unit.
-/// Symmetry copies closer than <see cref="MergeTolerance"/> to an existing atom of the same element are merged.
+/// Symmetry copies of one site closer than <see cref="MergeTolerance"/> to each other are merged (special positions).
 /// Partially occupied sites are refused: the graph needs one element per site.
 /// </summary>
 internal static class CifReader
@@ -38,21 +38,22 @@ internal static class CifReader
         var operations = ReadSymmetryOperations(block, file);
         var (elements, positions, atomLines) = ReadSites(block, file);
 
-        // expand: apply every operation to every site, wrap into [0,1), merge copies of the same element that coincide
+        // expand: apply every operation to every site and merge the copies of a site that coincide (special positions);
+        // copies of different sites that coincide are a broken file and fail the minimum-distance check instead
         var expandedZ = new List<int>();
         var expandedF = new List<double[]>();
         var expandedLines = new List<int>();
-        var inverseCheck = lattice;
         for (int site = 0; site < elements.Count; site++)
         {
+            int firstOfSite = expandedF.Count;
             foreach (var op in operations)
             {
                 var f = op.Apply(positions[site]);
                 for (int c = 0; c < 3; c++)
                     f[c] -= Math.Floor(f[c]);
                 bool duplicate = false;
-                for (int k = 0; k < expandedF.Count && !duplicate; k++)
-                    duplicate = expandedZ[k] == elements[site] && PeriodicDistance(inverseCheck, f, expandedF[k]) < MergeTolerance;
+                for (int k = firstOfSite; k < expandedF.Count && !duplicate; k++)
+                    duplicate = PeriodicDistance(lattice, f, expandedF[k]) < MergeTolerance;
                 if (duplicate)
                     continue;
                 expandedZ.Add(elements[site]);

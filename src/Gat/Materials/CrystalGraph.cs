@@ -21,14 +21,17 @@ public sealed class GraphOptions
     /// </summary>
     public bool KeepNearestBeyondCutoff { get; init; } = true;
 
+    /// <summary>Upper bound on <see cref="MaxNeighbors"/>; the search reserves K slots per atom.</summary>
+    public const int MaxNeighborsLimit = 1024;
+
     public double EffectiveGaussianWidth => GaussianWidth ?? Cutoff / Math.Max(1, GaussianCount - 1);
 
     internal void Validate()
     {
         if (!(Cutoff > 0) || !double.IsFinite(Cutoff))
             throw new ArgumentException($"GraphOptions.Cutoff must be a positive number of Å, got {Cutoff}");
-        if (MaxNeighbors < 1)
-            throw new ArgumentException($"GraphOptions.MaxNeighbors must be at least 1, got {MaxNeighbors}");
+        if (MaxNeighbors is < 1 or > MaxNeighborsLimit)
+            throw new ArgumentException($"GraphOptions.MaxNeighbors must be 1..{MaxNeighborsLimit}, got {MaxNeighbors}");
         if (GaussianCount < 1)
             throw new ArgumentException($"GraphOptions.GaussianCount must be at least 1, got {GaussianCount}");
         if (!(EffectiveGaussianWidth > 0))
@@ -44,7 +47,7 @@ public sealed class GraphOptions
 /// </summary>
 public sealed class CrystalGraph
 {
-    private CrystalGraph(int atomCount, int[] source, int[] target, int[] offsets, float[] distance, int[][] images)
+    private CrystalGraph(int atomCount, int[] source, int[] target, int[] offsets, float[] distance, int[] images)
     {
         AtomCount = atomCount;
         EdgeSource = source;
@@ -67,8 +70,11 @@ public sealed class CrystalGraph
     /// <summary>Distance in Å between the target atom and the source atom's periodic image.</summary>
     public float[] EdgeDistance { get; }
 
-    /// <summary>Lattice translation (integer multiples of a, b, c) of the source image, so the source position is Cartesian[source] + image · lattice (coordinates as given).</summary>
-    public int[][] EdgeImage { get; }
+    /// <summary>
+    /// [EdgeCount, 3] row-major: lattice translation (integer multiples of a, b, c) of the source image, so the source
+    /// position is Cartesian[source] + image · lattice, with the coordinates as given in the structure.
+    /// </summary>
+    public int[] EdgeImage { get; }
 
     public static CrystalGraph Build(Structure structure, GraphOptions? options = null)
     {

@@ -11,7 +11,7 @@ namespace SaGatSr.Gat.Materials;
 internal static class NeighborSearch
 {
     /// <summary>Neighbours of every atom, grouped by target atom (CSR), each group sorted by distance.</summary>
-    internal sealed record Result(int[] Offsets, int[] Sources, float[] Distances, int[][] Images);
+    internal sealed record Result(int[] Offsets, int[] Sources, float[] Distances, int[] Images);
 
     internal static Result Find(Structure structure, double cutoff, int maxNeighbors, bool keepNearestBeyondCutoff)
     {
@@ -47,17 +47,18 @@ internal static class NeighborSearch
         for (int i = 0; i < n; i++)
             offsets[i + 1] = checked(offsets[i] + counts[i]);
         int edges = offsets[n];
+        if (edges == slotSources.Length)
+            return new Result(offsets, slotSources, slotDistances, slotImages); // every atom has K neighbours: slots are already CSR
+
         var sources = new int[edges];
         var distances = new float[edges];
-        var images = new int[edges][];
+        var images = new int[3L * edges];
         for (int i = 0; i < n; i++)
-        for (int k = 0; k < counts[i]; k++)
         {
-            long slot = (long)i * maxNeighbors + k;
-            int e = offsets[i] + k;
-            sources[e] = slotSources[slot];
-            distances[e] = slotDistances[slot];
-            images[e] = [slotImages[3 * slot], slotImages[3 * slot + 1], slotImages[3 * slot + 2]];
+            long slot = (long)i * maxNeighbors;
+            Array.Copy(slotSources, slot, sources, offsets[i], counts[i]);
+            Array.Copy(slotDistances, slot, distances, offsets[i], counts[i]);
+            Array.Copy(slotImages, 3 * slot, images, 3L * offsets[i], 3L * counts[i]);
         }
 
         return new Result(offsets, sources, distances, images);

@@ -108,6 +108,35 @@ public sealed class Structure
         return structure;
     }
 
+    /// <summary>The na x nb x nc supercell (atoms ordered cell by cell), e.g. for benchmarks on large systems.</summary>
+    public Structure Supercell(int na, int nb, int nc)
+    {
+        if (na < 1 || nb < 1 || nc < 1)
+            throw new ArgumentOutOfRangeException(nameof(na), $"supercell multipliers must be positive, got {na}x{nb}x{nc}");
+        long total = (long)na * nb * nc * AtomCount;
+        if (total > int.MaxValue / 64)
+            throw new ArgumentOutOfRangeException(nameof(na), $"a {na}x{nb}x{nc} supercell would hold {total} atoms");
+        var lattice = new double[3, 3];
+        int[] multipliers = [na, nb, nc];
+        for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++)
+            lattice[r, c] = Lattice[r, c] * multipliers[r];
+        var z = new int[total];
+        var fractional = new double[total][];
+        int k = 0;
+        for (int a = 0; a < na; a++)
+        for (int b = 0; b < nb; b++)
+        for (int c = 0; c < nc; c++)
+        for (int i = 0; i < AtomCount; i++, k++)
+        {
+            z[k] = AtomicNumbers[i];
+            var f = FractionalCoordinates[i];
+            fractional[k] = [(f[0] + a) / na, (f[1] + b) / nb, (f[2] + c) / nc];
+        }
+
+        return Create($"{Id}_{na}x{nb}x{nc}", lattice, z, fractional, true, SourcePath ?? Id, SourcePath);
+    }
+
     /// <summary>Full composition, e.g. "Na4Cl4", in the same element order as <see cref="Formula"/>.</summary>
     public string FullFormula => FormatFormula(AtomicNumbers, reduce: false);
 

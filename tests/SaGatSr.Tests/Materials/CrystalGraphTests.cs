@@ -68,7 +68,7 @@ public class CrystalGraphTests
             {
                 Assert.That(graph.EdgeTarget[e], Is.EqualTo(i));
                 // the reported image reproduces the distance from the coordinates as given
-                var shift = Structure.FractionalToCartesian(s.Lattice, graph.EdgeImage[e].Select(v => (double)v).ToArray());
+                var shift = Structure.FractionalToCartesian(s.Lattice, [graph.EdgeImage[3 * e], graph.EdgeImage[3 * e + 1], graph.EdgeImage[3 * e + 2]]);
                 double dx = s.CartesianCoordinates[graph.EdgeSource[e]][0] + shift[0] - s.CartesianCoordinates[i][0];
                 double dy = s.CartesianCoordinates[graph.EdgeSource[e]][1] + shift[1] - s.CartesianCoordinates[i][1];
                 double dz = s.CartesianCoordinates[graph.EdgeSource[e]][2] + shift[2] - s.CartesianCoordinates[i][2];
