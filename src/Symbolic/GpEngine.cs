@@ -59,7 +59,12 @@ internal sealed class GpEngine
             evaluator.SetData(table.Columns.Select(c => c.Select(v => (float)v).ToArray()).ToArray());
             ownsEvaluator = true;
         }
-        else evaluator = device;
+        else
+        {
+            evaluator = device;
+            if (device is IlgpuExprEvaluator ilgpu)
+                ilgpu.Mode = options.GpDeviceKernel == "emitted" ? ExprKernelMode.Emitted : ExprKernelMode.Interpreted;
+        }
     }
 
     public long Evaluations => evaluations;

@@ -36,6 +36,11 @@ public sealed class SrOptions
     public double Parsimony { get; set; } = 0.002;
     /// <summary>Generations between migrations of the best individuals around the island ring.</summary>
     public int MigrationInterval { get; set; } = 10;
+    /// <summary>
+    /// How GP uses an ILGPU device: "interpreted" (one precompiled bytecode kernel; default, because every generation
+    /// brings new structures) or "emitted" (a compiled kernel per generation's structure; see bench/RESULTS-symbolic.md).
+    /// </summary>
+    public string GpDeviceKernel { get; set; } = "interpreted";
 
     internal void Validate()
     {
@@ -45,6 +50,7 @@ public sealed class SrOptions
                 throw new ArgumentException($"Unknown operator '{op}'; known: {string.Join(" ", AllOperators)} abs neg.");
         if (MaxComplexity < 1) throw new ArgumentException("MaxComplexity must be at least 1.");
         if (Rungs < 0 || MaxTerms < 1) throw new ArgumentException("Rungs must be >= 0 and MaxTerms >= 1.");
+        if (GpDeviceKernel is not ("interpreted" or "emitted")) throw new ArgumentException($"GpDeviceKernel must be 'interpreted' or 'emitted', not '{GpDeviceKernel}'.");
         if (Islands < 1 || PopulationSize < 4 || TournamentSize < 2) throw new ArgumentException("GP needs Islands >= 1, PopulationSize >= 4, TournamentSize >= 2.");
     }
 }

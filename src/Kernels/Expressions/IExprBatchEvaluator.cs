@@ -102,20 +102,24 @@ public sealed class SimdBatchEvaluator : IExprBatchEvaluator
         dataVersion++;
     }
 
-    public void Evaluate(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, Span<float> output)
+    public unsafe void Evaluate(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, Span<float> output)
     {
         var offsets = ExprEvaluators.ConstantOffsets(programs, constants.Length, output.Length, SampleCount);
-        var constantArray = constants.ToArray();
-        var outputArray = new float[programs.Count * SampleCount];
         int samples = SampleCount;
         // Small batches are not worth the thread hand-off.
         int parallelism = (long)programs.Count * samples < 1 << 15 ? 1 : Environment.ProcessorCount;
-        Parallel.For(0, programs.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, k =>
+        fixed (float* constantPointer = constants)
+        fixed (float* outputPointer = output)
         {
-            var evaluator = Local();
-            evaluator.Evaluate(programs[k], constantArray.AsSpan(offsets[k], programs[k].ConstantCount), outputArray.AsSpan(k * samples, samples));
-        });
-        outputArray.CopyTo(output);
+            // Spans cannot enter the lambda; the pinned pointers can, and each program writes only its own slice.
+            float* c = constantPointer, o = outputPointer;
+            int constantCount = constants.Length;
+            Parallel.For(0, programs.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, k =>
+            {
+                var all = new ReadOnlySpan<float>(c, constantCount);
+                Local().Evaluate(programs[k], all.Slice(offsets[k], programs[k].ConstantCount), new Span<float>(o + (long)k * samples, samples));
+            });
+        }
     }
 
     private SimdExprEvaluator<float> Local()

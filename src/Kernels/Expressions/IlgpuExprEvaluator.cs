@@ -30,6 +30,12 @@ public sealed class IlgpuExprEvaluator : IExprBatchEvaluator
     private MemoryBuffer1D<float, Stride1D.Dense>? data;
     private MemoryBuffer1D<float, Stride1D.Dense>? constantsBuffer;
     private MemoryBuffer1D<float, Stride1D.Dense>? outputBuffer;
+    private MemoryBuffer1D<int, Stride1D.Dense>? codeBuffer;
+    private MemoryBuffer1D<int, Stride1D.Dense>? startsBuffer;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int>? interpreter;
+
+    /// <summary>Emitted (default) compiles each new batch structure; Interpreted runs one precompiled bytecode kernel.</summary>
+    public ExprKernelMode Mode { get; set; } = ExprKernelMode.Emitted;
 
     /// <summary>Kernels compiled so far (cache misses); for measuring how often the cache saves a compile.</summary>
     public int KernelsCompiled { get; private set; }
@@ -96,6 +102,12 @@ public sealed class IlgpuExprEvaluator : IExprBatchEvaluator
         foreach (var program in programs)
             if (program.MaxColumn >= ColumnCount) throw new ArgumentException($"Program reads column {program.MaxColumn} but only {ColumnCount} are bound.");
 
+        if (Mode == ExprKernelMode.Interpreted)
+        {
+            RunInterpreted(programs, offsets, constants, output);
+            return;
+        }
+
         int start = 0;
         while (start < programs.Count)
         {
@@ -124,11 +136,43 @@ public sealed class IlgpuExprEvaluator : IExprBatchEvaluator
         result.CopyTo(output);
     }
 
-    private void EnsureCapacity(ref MemoryBuffer1D<float, Stride1D.Dense>? buffer, long length)
+    private void RunInterpreted(IReadOnlyList<ExprProgram> programs, int[] offsets, ReadOnlySpan<float> constants, Span<float> output)
+    {
+        var starts = new int[programs.Count + 1];
+        for (int k = 0; k < programs.Count; k++)
+        {
+            if (programs[k].MaxStackDepth > ExprInterpreterKernel.MaxStack)
+                throw new ArgumentException($"Program {k} needs a stack of {programs[k].MaxStackDepth}; the interpreter kernel supports {ExprInterpreterKernel.MaxStack}.");
+            starts[k + 1] = starts[k] + programs[k].Code.Length;
+        }
+
+        var code = new int[Math.Max(1, starts[^1])];
+        for (int k = 0; k < programs.Count; k++)
+            for (int pc = 0; pc < programs[k].Code.Length; pc++)
+                code[starts[k] + pc] = ExprInterpreterKernel.Encode(programs[k].Code[pc], offsets[k]);
+        interpreter ??= accelerator.LoadAutoGroupedKernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int>>(
+            typeof(ExprInterpreterKernel).GetMethod(nameof(ExprInterpreterKernel.Kernel))!);
+        int length = programs.Count * SampleCount;
+        EnsureCapacity(ref constantsBuffer, Math.Max(1, constants.Length));
+        EnsureCapacity(ref outputBuffer, Math.Max(1, length));
+        EnsureCapacity(ref codeBuffer, code.Length);
+        EnsureCapacity(ref startsBuffer, starts.Length);
+        if (constants.Length > 0) constantsBuffer!.View.SubView(0, constants.Length).CopyFromCPU(constants.ToArray());
+        codeBuffer!.View.SubView(0, code.Length).CopyFromCPU(code);
+        startsBuffer!.View.SubView(0, starts.Length).CopyFromCPU(starts);
+        if (length == 0) return;
+        interpreter(accelerator.DefaultStream, length, data!.View, constantsBuffer!.View, codeBuffer.View, startsBuffer.View, outputBuffer!.View, SampleCount);
+        accelerator.Synchronize();
+        var result = new float[length];
+        outputBuffer.View.SubView(0, length).CopyToCPU(result);
+        result.CopyTo(output);
+    }
+
+    private void EnsureCapacity<T>(ref MemoryBuffer1D<T, Stride1D.Dense>? buffer, long length) where T : unmanaged
     {
         if (buffer is not null && buffer.Length >= length) return;
         buffer?.Dispose();
-        buffer = accelerator.Allocate1D<float>(length);
+        buffer = accelerator.Allocate1D<T>(length);
     }
 
     private ExprKernel GetKernel(ExprProgram[] chunk)
@@ -144,14 +188,20 @@ public sealed class IlgpuExprEvaluator : IExprBatchEvaluator
 
     internal static string BatchKey(IEnumerable<ExprProgram> programs) => string.Join('|', programs.Select(p => p.StructureKey));
 
-    /// <summary>Compiles a batch to PTX text without needing a GPU (the ILGPU PTX backend only generates code).</summary>
-    public static string CompileToPtx(IReadOnlyList<ExprProgram> programs, int smMajor = 7, int smMinor = 0)
+    /// <summary>Compiles a batch's emitted kernel to PTX text without needing a GPU (the ILGPU PTX backend only generates code).</summary>
+    public static string CompileToPtx(IReadOnlyList<ExprProgram> programs, int smMajor = 7, int smMinor = 0) =>
+        CompileToPtx(ExprKernelEmitter.Emit(programs), smMajor, smMinor);
+
+    /// <summary>PTX of the bytecode interpreter kernel used by <see cref="ExprKernelMode.Interpreted"/>.</summary>
+    public static string CompileInterpreterToPtx(int smMajor = 7, int smMinor = 0) =>
+        CompileToPtx(typeof(ExprInterpreterKernel).GetMethod(nameof(ExprInterpreterKernel.Kernel))!, smMajor, smMinor);
+
+    private static string CompileToPtx(MethodInfo kernel, int smMajor, int smMinor)
     {
         var arch = new CudaArchitecture(smMajor, smMinor);
         using var context = Context.Create(builder => builder.EnableAlgorithms().Optimize(OptimizationLevel.O1));
         using var backend = new PTXBackend(context, new CudaCapabilityContext(arch), arch, CudaInstructionSet.ISA_70, null);
-        var entry = EntryPointDescription.FromImplicitlyGroupedKernel(ExprKernelEmitter.Emit(programs));
-        var compiled = (PTXCompiledKernel)backend.Compile(entry, default);
+        var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(kernel), default);
         return compiled.PTXAssembly;
     }
 
@@ -160,6 +210,8 @@ public sealed class IlgpuExprEvaluator : IExprBatchEvaluator
         data?.Dispose();
         constantsBuffer?.Dispose();
         outputBuffer?.Dispose();
+        codeBuffer?.Dispose();
+        startsBuffer?.Dispose();
         accelerator.Dispose();
         context.Dispose();
     }

@@ -138,8 +138,18 @@ public sealed class SimdExprEvaluator<T> where T : unmanaged, IFloatingPointIeee
     private static void ProtectedLog(ReadOnlySpan<T> x, Span<T> result)
     {
         TensorPrimitives.Log(x, result);
-        // IEEE gives -inf at 0 (and NaN below); the contract is NaN for every x <= 0.
-        for (int i = 0; i < result.Length; i++)
+        // IEEE gives NaN below 0 but -inf at 0; the contract is NaN for every x <= 0.
+        var negativeInfinity = new Vector<T>(T.NegativeInfinity);
+        var nan = new Vector<T>(T.NaN);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; i <= result.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var v = new Vector<T>(result.Slice(i));
+                Vector.ConditionalSelect(Vector.Equals(v, negativeInfinity), nan, v).CopyTo(result.Slice(i));
+            }
+
+        for (; i < result.Length; i++)
             if (T.IsNegativeInfinity(result[i])) result[i] = T.NaN;
     }
 }

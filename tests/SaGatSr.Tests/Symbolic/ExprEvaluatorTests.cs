@@ -81,13 +81,18 @@ public class ExprEvaluatorTests
 
         using var simd = ExprEvaluators.Create("cpu");
         AssertAgree(reference, Run(simd, columns, programs, constants), "cpu-simd");
-        using var ilgpu = ExprEvaluators.Create("ilgpu-cpu");
-        AssertAgree(reference, Run(ilgpu, columns, programs, constants), "ilgpu-cpu");
+        using var ilgpu = new IlgpuExprEvaluator(DeviceKind.IlgpuCpu);
+        AssertAgree(reference, Run(ilgpu, columns, programs, constants), "ilgpu-cpu emitted");
+        int compiled = ilgpu.KernelsCompiled;
+        ilgpu.Mode = ExprKernelMode.Interpreted;
+        AssertAgree(reference, Run(ilgpu, columns, programs, constants), "ilgpu-cpu interpreted");
+        Assert.That(ilgpu.KernelsCompiled, Is.EqualTo(compiled), "the interpreted mode compiles no per-batch kernel");
     }
 
     [TestCase("interpreter")]
     [TestCase("cpu")]
     [TestCase("ilgpu-cpu")]
+    [TestCase("ilgpu-cpu-interpreted")]
     public void ProtectedOperationsGiveNaNNotExceptions(string device)
     {
         float[][] columns = [[-1f, 0f, 4f, 1e-20f]];
@@ -98,7 +103,9 @@ public class ExprEvaluatorTests
             new([ExprInstruction.Col(0), new(ExprOpCode.Inverse)]),
             new([ExprInstruction.Col(0), new(ExprOpCode.Sqrt)]),
         };
-        using var evaluator = ExprEvaluators.Create(device);
+        using var evaluator = device == "ilgpu-cpu-interpreted"
+            ? new IlgpuExprEvaluator(DeviceKind.IlgpuCpu) { Mode = ExprKernelMode.Interpreted }
+            : ExprEvaluators.Create(device);
         var output = Run(evaluator, columns, programs, [3f]);
         float nan = float.NaN;
         Assert.That(output, Is.EqualTo(new[]
@@ -154,6 +161,13 @@ public class ExprEvaluatorTests
         Assert.That(ptx, Does.Contain(".entry").And.Contain(".target sm_70"));
         // Loads and stores of the columns and outputs, and the device log/exp (via log2/exp2) the programs need.
         Assert.That(ptx, Does.Contain("ld.f32").And.Contain("st.f32").And.Contain("lg2.approx.f32").And.Contain("ex2.approx.f32"));
+    }
+
+    [Test]
+    public void CompilesTheInterpreterKernelToPtx()
+    {
+        var ptx = IlgpuExprEvaluator.CompileInterpreterToPtx();
+        Assert.That(ptx, Does.Contain(".entry").And.Contain(".local").And.Contain("lg2.approx.f32"));
     }
 
     [Test]
