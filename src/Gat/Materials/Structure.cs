@@ -15,6 +15,12 @@ public sealed class Structure
     /// <summary>Cells thinner than this (Å³ of volume) are treated as degenerate.</summary>
     public const double MinimumVolume = 1e-3;
 
+    /// <summary>
+    /// Longest lattice vector accepted (Å). Real cells, slabs with vacuum included, stay far below it; a longer one is a
+    /// corrupt number, and would make the periodic neighbour search scan an absurd number of cell images.
+    /// </summary>
+    public const double MaximumLatticeVectorLength = 1000;
+
     private Structure(string id, double[,] lattice, int[] atomicNumbers, double[][] fractional, double[][] cartesian, double volume, string? sourcePath)
     {
         Id = id;
@@ -64,6 +70,14 @@ public sealed class Structure
                 throw new StructureFormatException(sourceName, latticeLine, "lattice contains a non-finite number");
         if (atomicNumbers.Length == 0)
             throw new StructureFormatException(sourceName, latticeLine, "structure has no atoms");
+
+        for (int row = 0; row < 3; row++)
+        {
+            double length = Math.Sqrt(lattice[row, 0] * lattice[row, 0] + lattice[row, 1] * lattice[row, 1] + lattice[row, 2] * lattice[row, 2]);
+            if (length > MaximumLatticeVectorLength)
+                throw new StructureFormatException(sourceName, latticeLine,
+                    $"lattice vector {"abc"[row]} is {length:G4} Å long (at most {MaximumLatticeVectorLength} Å is accepted)");
+        }
 
         double determinant = Determinant(lattice);
         double volume = Math.Abs(determinant);

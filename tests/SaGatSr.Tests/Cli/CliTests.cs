@@ -140,4 +140,31 @@ public class CliTests
         Assert.That(run.RootElement.GetProperty("metrics").GetProperty("formula").GetProperty("test").GetProperty("Mae").GetDouble(),
             Is.GreaterThanOrEqualTo(0));
     }
+
+    [Test]
+    public void BadRowsAndMissingFilesAreReportedAndSkipped()
+    {
+        var messy = Path.Combine(work, "messy");
+        Directory.CreateDirectory(messy);
+        foreach (var file in Directory.GetFiles(dataset)) File.Copy(file, Path.Combine(messy, Path.GetFileName(file)));
+        var first = Directory.GetFiles(dataset, "*.vasp").Order().First();
+        File.AppendAllLines(Path.Combine(messy, "id_prop.csv"),
+            ["POSCAR-missing.vasp,1.0", $"{Path.GetFileName(first)},not-a-number", $"{Path.GetFileName(first)},nan"]);
+        var (exit, _, stderr) = Run("train", messy, "--out", Path.Combine(work, "messy-run"), "--epochs", "1", "--hidden", "8",
+            "--layers", "1", "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stderr, Does.Contain("POSCAR-missing").And.Contain("not-a-number"));
+    }
+
+    [Test, Order(5)]
+    public void RunningTrainAgainResumesFromItsCheckpoint()
+    {
+        var output = Path.Combine(work, "resume");
+        string[] common = ["train", dataset, "--out", output, "--hidden", "8", "--layers", "1", "--device", "cpu"];
+        Assert.That(Run([.. common, "--epochs", "2"]).Exit, Is.EqualTo(0));
+        var (exit, _, stderr) = Run([.. common, "--epochs", "3"]);
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stderr, Does.Contain("resumed from").And.Contain("after epoch 2"));
+        Assert.That(File.ReadAllLines(Path.Combine(output, "history.csv")), Has.Length.EqualTo(4));
+    }
 }

@@ -23,7 +23,11 @@ public class ReaderFuzzTests
     {
         try
         {
-            var structure = StructureReader.Parse(text, format, "fuzz." + format);
+            // A reader that loops forever on a corrupt file is as bad as one that crashes.
+            var parse = Task.Run(() => StructureReader.Parse(text, format, "fuzz." + format));
+            if (!((IAsyncResult)parse).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(10)))
+                Assert.Fail($"{what}: parsing did not finish in 10 s; input:\n{text}");
+            var structure = parse.GetAwaiter().GetResult();
             Assert.That(structure.AtomCount, Is.GreaterThan(0), what);
             Assert.That(structure.Volume, Is.GreaterThan(0), what);
             Assert.That(structure.CartesianCoordinates.SelectMany(c => c), Is.All.Matches<double>(double.IsFinite), what);
