@@ -18,8 +18,7 @@ public static partial class Devices
         {
             case "ilgpu-cpu":
             {
-                // 8 warps of 32 threads: a whole 16x16 matmul tile fits in one group (the default allows 16 threads).
-                var context = CreateContext(b => b.CPU(CPUDevice.AMD));
+                var context = CreateContext(b => b.CPU(CPUDevice.Default));
                 return new IlgpuBackend(context, context.CreateCPUAccelerator(0), DeviceKind.IlgpuCpu);
             }
             case "cuda":

@@ -23,6 +23,7 @@ public sealed class IlgpuBackend : IComputeBackend
     private readonly Action<Index1D, ArrayView<float>, float> fill;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> copy;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float> matMul;
+    private readonly int matMulTile;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, float> unary;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> unaryBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> binary;
@@ -51,7 +52,9 @@ public sealed class IlgpuBackend : IComputeBackend
         this.ownsContext = ownsContext;
         Kind = kind;
         string prefix = kind switch { DeviceKind.Cuda => "cuda", DeviceKind.OpenCl => "opencl", _ => "ilgpu-cpu" };
-        Name = $"{prefix}: {accelerator.Name} ({accelerator.MemorySize / (1 << 20)} MiB)";
+        Name = kind == DeviceKind.IlgpuCpu
+            ? $"{prefix}: {accelerator.Name}, {accelerator.MaxNumThreadsPerGroup} threads per group"
+            : $"{prefix}: {accelerator.Name} ({accelerator.MemorySize / (1 << 20)} MiB)";
         floatPool = new(n => accelerator.Allocate1D<float>(n), b => b.Dispose(), maxPooledBytes / sizeof(float));
         indexPool = new(n => accelerator.Allocate1D<int>(n), b => b.Dispose(), maxPooledBytes / sizeof(int));
         partials = accelerator.Allocate1D<float>(IlgpuKernels.ReductionThreads);
@@ -59,8 +62,9 @@ public sealed class IlgpuBackend : IComputeBackend
 
         fill = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float>(IlgpuKernels.FillKernel);
         copy = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(IlgpuKernels.CopyKernel);
+        matMulTile = accelerator.MaxNumThreadsPerGroup >= IlgpuKernels.Tile * IlgpuKernels.Tile ? IlgpuKernels.Tile : IlgpuKernels.SmallTile;
         matMul = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float>(
-            IlgpuKernels.MatMulGroupedKernel);
+            matMulTile == IlgpuKernels.Tile ? IlgpuKernels.MatMulGroupedKernel : IlgpuKernels.MatMulSmallTileGroupedKernel);
         unary = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float>(IlgpuKernels.UnaryKernel);
         unaryBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(
             IlgpuKernels.UnaryBackwardKernel);
@@ -199,7 +203,7 @@ public sealed class IlgpuBackend : IComputeBackend
     {
         Validate.MatMul(this, a, b, c, m, n, k, beta);
         if (m == 0 || n == 0) return;
-        const int tile = IlgpuKernels.Tile;
+        int tile = matMulTile;
         var config = new KernelConfig(new Index2D((n + tile - 1) / tile, (m + tile - 1) / tile), new Index2D(tile, tile));
         matMul(config, V(a), V(b), V(c), m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, beta);
     }
