@@ -80,7 +80,7 @@ internal static class VectorOps
     }
 
     /// <summary>y += w * x.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddScaled(ReadOnlySpan<float> x, float w, Span<float> y)
     {
         ref float xs = ref MemoryMarshal.GetReference(x);
