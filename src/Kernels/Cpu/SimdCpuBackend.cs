@@ -373,28 +373,26 @@ public sealed class SimdCpuBackend : IComputeBackend
         long averageRows = segments == 0 ? 0 : Math.Max(1, o[segments] / segments);
         Work.ForCost(segments, averageRows * heads * 4 + 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
-            Span<float> max = stackalloc float[heads], total = stackalloc float[heads];
+            Span<float> max = stackalloc float[heads], scale = stackalloc float[heads];
             for (int seg = start; seg < end; seg++)
             {
                 int e0 = o[seg], e1 = o[seg + 1];
                 if (e0 == e1) continue;
+                // The segment's [edges, heads] block is contiguous: walk it once per pass with a rotating head.
+                var input = sc.AsSpan(e0 * heads, (e1 - e0) * heads);
+                var block = p.AsSpan(e0 * heads, input.Length);
                 max.Fill(float.NegativeInfinity);
-                for (int e = e0; e < e1; e++)
-                for (int h = 0; h < heads; h++)
-                    max[h] = MathF.Max(max[h], sc[e * heads + h]);
-                var block = p.AsSpan(e0 * heads, (e1 - e0) * heads);
-                for (int e = e0; e < e1; e++)
-                for (int h = 0; h < heads; h++)
-                    p[e * heads + h] = sc[e * heads + h] - max[h];
+                for (int i = 0, h = 0; i < input.Length; i++, h = h + 1 == heads ? 0 : h + 1)
+                    if (input[i] > max[h]) max[h] = input[i];
+                for (int i = 0, h = 0; i < input.Length; i++, h = h + 1 == heads ? 0 : h + 1)
+                    block[i] = input[i] - max[h];
                 TensorPrimitives.Exp(block, block);
-                total.Clear();
-                for (int e = e0; e < e1; e++)
-                for (int h = 0; h < heads; h++)
-                    total[h] += p[e * heads + h];
-                for (int h = 0; h < heads; h++) total[h] = 1f / total[h];
-                for (int e = e0; e < e1; e++)
-                for (int h = 0; h < heads; h++)
-                    p[e * heads + h] *= total[h];
+                scale.Clear();
+                for (int i = 0, h = 0; i < block.Length; i++, h = h + 1 == heads ? 0 : h + 1)
+                    scale[h] += block[i];
+                for (int h = 0; h < heads; h++) scale[h] = 1f / scale[h];
+                for (int i = 0, h = 0; i < block.Length; i++, h = h + 1 == heads ? 0 : h + 1)
+                    block[i] *= scale[h];
             }
         });
     }
