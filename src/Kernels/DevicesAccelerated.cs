@@ -60,7 +60,8 @@ public static partial class Devices
     /// <summary>One line per device found, always including the host backends, for `sagatsr devices`.</summary>
     public static IReadOnlyList<string> Describe()
     {
-        var lines = new List<string> { new SimdCpuBackend().Name, "reference: float64, single thread", "ilgpu-cpu: ILGPU CPU accelerator (emulated GPU threads)" };
+        using var cpu = new SimdCpuBackend();
+        var lines = new List<string> { cpu.Name, "reference: float64, single thread", "ilgpu-cpu: ILGPU CPU accelerator (emulated GPU threads)" };
         try
         {
             using var context = CreateContext(b => b.Cuda().OpenCL(IsUsableOpenClGpu));

@@ -34,7 +34,8 @@ public static partial class Comparisons
                 {
                     // The emulated accelerator pays an OS-level barrier per tile step: time a 1/16 slice of the rows.
                     int rows = emulated ? m / 16 : m;
-                    double ms = MedianMilliseconds(BackendMatMul(backend, rows, n, k), emulated ? 1 : 7);
+                    using var matMul = new BackendMatMul(backend, rows, n, k);
+                    double ms = MedianMilliseconds(matMul.Run, emulated ? 1 : 7);
                     string label = emulated ? $"matmul {rows}x{n}x{k} (1/16 rows)" : $"matmul {m}x{n}x{k}";
                     PrintRow(label, backend.Name, ms, 2.0 * rows * n * k / ms / 1e6, "GFLOP/s", emulated ? naive / 16 : naive);
                 }
@@ -63,7 +64,7 @@ public static partial class Comparisons
     }
 
     private static void PrintRow(string label, string backend, double ms, double rate, string unit, double naiveMs) =>
-        Console.WriteLine($"{label,-34} {Truncate(backend, 44),-44} {ms,10:F3} {rate,8:F2} {unit,-5} {naiveMs / ms,8:F1}x");
+        Console.WriteLine($"{label,-34} {Truncate(backend, 44),-44} {ms,10:F3} {rate,8:G3} {unit,-5} {naiveMs / ms,8:F1}x");
 
     private static string Truncate(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "…";
 
@@ -83,19 +84,35 @@ public static partial class Comparisons
         };
     }
 
-    private static Action BackendMatMul(IComputeBackend backend, int m, int n, int k)
+    private sealed class BackendMatMul : IDisposable
     {
-        var random = new Random(1);
-        var a = backend.Allocate(m * k);
-        var b = backend.Allocate(k * n);
-        var c = backend.Allocate(m * n);
-        backend.Upload(a, RandomFloats(random, m * k));
-        backend.Upload(b, RandomFloats(random, k * n));
-        return () =>
+        private readonly IComputeBackend backend;
+        private readonly DeviceBuffer a, b, c;
+        private readonly int m, n, k;
+
+        public BackendMatMul(IComputeBackend backend, int m, int n, int k)
+        {
+            (this.backend, this.m, this.n, this.k) = (backend, m, n, k);
+            var random = new Random(1);
+            a = backend.Allocate(m * k);
+            b = backend.Allocate(k * n);
+            c = backend.Allocate(m * n);
+            backend.Upload(a, RandomFloats(random, m * k));
+            backend.Upload(b, RandomFloats(random, k * n));
+        }
+
+        public void Run()
         {
             backend.MatMul(a, b, c, m, n, k);
             backend.Synchronize();
-        };
+        }
+
+        public void Dispose()
+        {
+            a.Dispose();
+            b.Dispose();
+            c.Dispose();
+        }
     }
 
     private static float[] RandomFloats(Random random, int length) =>
