@@ -374,19 +374,24 @@ public sealed class SimdCpuBackend : IComputeBackend
         Work.ForCost(segments, averageRows * heads * 4 + 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             Span<float> max = stackalloc float[heads], scale = stackalloc float[heads];
+            // A chunk's segments are one contiguous [edges, heads] block: shift each segment by its maxima,
+            // exponentiate the whole block in one vectorised call, then normalise each segment.
             for (int seg = start; seg < end; seg++)
             {
-                int e0 = o[seg], e1 = o[seg + 1];
-                if (e0 == e1) continue;
-                // The segment's [edges, heads] block is contiguous: walk it once per pass with a rotating head.
-                var input = sc.AsSpan(e0 * heads, (e1 - e0) * heads);
-                var block = p.AsSpan(e0 * heads, input.Length);
+                var input = sc.AsSpan(o[seg] * heads, (o[seg + 1] - o[seg]) * heads);
+                var shifted = p.AsSpan(o[seg] * heads, input.Length);
                 max.Fill(float.NegativeInfinity);
                 for (int i = 0, h = 0; i < input.Length; i++, h = h + 1 == heads ? 0 : h + 1)
                     if (input[i] > max[h]) max[h] = input[i];
                 for (int i = 0, h = 0; i < input.Length; i++, h = h + 1 == heads ? 0 : h + 1)
-                    block[i] = input[i] - max[h];
-                TensorPrimitives.Exp(block, block);
+                    shifted[i] = input[i] - max[h];
+            }
+
+            var chunk = p.AsSpan(o[start] * heads, (o[end] - o[start]) * heads);
+            TensorPrimitives.Exp(chunk, chunk);
+            for (int seg = start; seg < end; seg++)
+            {
+                var block = p.AsSpan(o[seg] * heads, (o[seg + 1] - o[seg]) * heads);
                 scale.Clear();
                 for (int i = 0, h = 0; i < block.Length; i++, h = h + 1 == heads ? 0 : h + 1)
                     scale[h] += block[i];
