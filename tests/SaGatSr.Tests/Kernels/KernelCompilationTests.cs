@@ -43,7 +43,8 @@ public sealed class KernelCompilationTests
     public void CompilesToPtx(string name)
     {
         using var context = CreateContext();
-        using var backend = new PTXBackend(context, CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, nvvmAPI: null);
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
+            CudaInstructionSet.ISA_70, nvvmAPI: null);
         var compiled = (PTXCompiledKernel)backend.Compile(EntryPoint(name), default);
         Assert.That(compiled.PTXAssembly, Does.Contain(".entry").And.Contain(compiled.Name));
         if (IlgpuKernels.IsExplicitlyGrouped(IlgpuKernels.All.Single(k => k.Name == name)))
