@@ -30,7 +30,8 @@ public sealed class IlgpuBackend : IComputeBackend
     private readonly Action<Index1D, float, ArrayView<float>, float, ArrayView<float>> axpby;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> broadcast;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> sumRows;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int> sumColumns;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> partialColumnSums;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int> finishColumnSums;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> partialSum;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<double>> finishSum;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> gatherRows;
@@ -73,7 +74,10 @@ public sealed class IlgpuBackend : IComputeBackend
         broadcast = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(
             IlgpuKernels.BroadcastKernel);
         sumRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(IlgpuKernels.SumRowsKernel);
-        sumColumns = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(IlgpuKernels.SumColumnsKernel);
+        partialColumnSums = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(
+            IlgpuKernels.PartialColumnSumsKernel);
+        finishColumnSums = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(
+            IlgpuKernels.FinishColumnSumsKernel);
         partialSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(
             IlgpuKernels.PartialSumKernel);
         finishSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>>(IlgpuKernels.FinishSumKernel);
@@ -263,7 +267,13 @@ public sealed class IlgpuBackend : IComputeBackend
     public void SumColumns(DeviceBuffer x, DeviceBuffer y, int rows, int cols, bool accumulate = false)
     {
         Validate.Matrix(this, x, y, rows, cols, cols, nameof(SumColumns));
-        if (cols > 0) sumColumns(cols, V(x), V(y), rows, cols, accumulate ? 1 : 0);
+        if (cols == 0) return;
+        int blocks = Math.Max(1, (rows + IlgpuKernels.ColumnBlockRows - 1) / IlgpuKernels.ColumnBlockRows);
+        // Kernels on one stream run in order, so the scratch can go back to the pool before they finish.
+        var scratch = floatPool.Rent(blocks * cols, out int capacity);
+        partialColumnSums(blocks * cols, V(x), scratch.View, rows, cols);
+        finishColumnSums(cols, scratch.View, V(y), blocks, cols, accumulate ? 1 : 0);
+        floatPool.Return(scratch, capacity);
     }
 
     public double Sum(DeviceBuffer x)

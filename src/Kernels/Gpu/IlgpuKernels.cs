@@ -17,6 +17,9 @@ internal static class IlgpuKernels
     /// <summary>Tile edge for accelerators with fewer than Tile * Tile threads per group.</summary>
     public const int SmallTile = 4;
 
+    /// <summary>Rows per block in the first pass of SumColumns, so tall matrices with few columns still fill a GPU.</summary>
+    public const int ColumnBlockRows = 256;
+
     /// <summary>Threads producing the partial sums that Sum and Dot reduce in a second pass.</summary>
     public const int ReductionThreads = 4096;
 
@@ -170,10 +173,22 @@ internal static class IlgpuKernels
         y[row] = accumulate != 0 ? y[row] + s : s;
     }
 
-    public static void SumColumnsKernel(Index1D column, ArrayView<float> x, ArrayView<float> y, int rows, int cols, int accumulate)
+    /// <summary>First pass of SumColumns: thread (block, column) sums ColumnBlockRows rows of one column.</summary>
+    public static void PartialColumnSumsKernel(Index1D i, ArrayView<float> x, ArrayView<float> partials, int rows, int cols)
+    {
+        int block = i.X / cols, column = i.X % cols;
+        int firstRow = block * ColumnBlockRows, lastRow = XMath.Min(rows, firstRow + ColumnBlockRows);
+        float s = 0f;
+        for (int r = firstRow; r < lastRow; r++) s += x[r * cols + column];
+        partials[i] = s;
+    }
+
+    /// <summary>Second pass: each column adds its block sums in block order.</summary>
+    public static void FinishColumnSumsKernel(Index1D column, ArrayView<float> partials, ArrayView<float> y, int blocks,
+        int cols, int accumulate)
     {
         float s = 0f;
-        for (int i = 0; i < rows; i++) s += x[i * cols + column];
+        for (int b = 0; b < blocks; b++) s += partials[b * cols + column];
         y[column] = accumulate != 0 ? y[column] + s : s;
     }
 
