@@ -18,7 +18,7 @@ public sealed class BackendConformanceTests(string device)
     private int Size(int cpu, int ilgpuCpu) => device == "ilgpu-cpu" ? ilgpuCpu : cpu;
 
     [OneTimeSetUp]
-    public void CreateBackend() => backend = TestBackends.Create(device);
+    public void CreateBackend() => backend = Devices.Create(device);
 
     [OneTimeTearDown]
     public void DisposeBackend() => backend.Dispose();
