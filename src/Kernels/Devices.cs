@@ -1,10 +1,18 @@
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using ILGPU.Backends.OpenCL;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
 using SaGatSr.Kernels.Cpu;
+using SaGatSr.Kernels.Gpu;
 using SaGatSr.Kernels.Reference;
 
 namespace SaGatSr.Kernels;
 
 /// <summary>Picks a compute backend from a device spec: auto|cuda|opencl|cpu|ilgpu-cpu|reference.</summary>
-public static partial class Devices
+public static class Devices
 {
     public const string EnvironmentVariable = "SAGATSR_DEVICE";
 
@@ -22,7 +30,79 @@ public static partial class Devices
         {
             "cpu" => new SimdCpuBackend(),
             "reference" => new ReferenceBackend(),
-            _ => CreateAccelerated(normalized, spec!),
+            _ => CreateAccelerated(normalized, spec ?? "auto"),
         };
+    }
+
+    private static IComputeBackend CreateAccelerated(string normalized, string spec)
+    {
+        switch (normalized)
+        {
+            case "ilgpu-cpu":
+            {
+                var context = CreateContext(b => b.CPU(CPUDevice.Default));
+                return new IlgpuBackend(context, context.CreateCPUAccelerator(0), DeviceKind.IlgpuCpu);
+            }
+            case "cuda":
+            case "opencl":
+            case "auto":
+            {
+                var context = CreateContext(b => b.Cuda().OpenCL(IsUsableOpenClGpu));
+                var cuda = context.Devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.Cuda);
+                var openCl = context.Devices.FirstOrDefault(d => d.AcceleratorType == AcceleratorType.OpenCL);
+                var chosen = normalized switch { "cuda" => cuda, "opencl" => openCl, _ => cuda ?? openCl };
+                if (chosen is null)
+                {
+                    context.Dispose();
+                    if (normalized == "auto") return new SimdCpuBackend();
+                    throw new InvalidOperationException(
+                        $"Device '{spec}' is not available. Present: {string.Join("; ", Describe())}.");
+                }
+
+                var kind = chosen.AcceleratorType == AcceleratorType.Cuda ? DeviceKind.Cuda : DeviceKind.OpenCl;
+                return new IlgpuBackend(context, chosen.CreateAccelerator(context), kind);
+            }
+            default:
+                throw new ArgumentException($"Unknown device '{spec}'; expected one of: {string.Join(", ", Specs)}.", nameof(spec));
+        }
+    }
+
+    /// <summary>ILGPU refuses OpenCL CPU devices (e.g. PoCL); only GPUs it supports are considered.</summary>
+    private static bool IsUsableOpenClGpu(CLDevice device) =>
+        device.DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU && device.CLStdVersion >= CLBackend.MinimumVersion &&
+        device.Capabilities.GenericAddressSpace;
+
+    private static Context CreateContext(Action<Context.Builder> accelerators) =>
+        Context.Create(b =>
+        {
+            accelerators(b);
+            b.EnableAlgorithms().Math(MathMode.Default);
+        });
+
+    /// <summary>One line per device found, always including the host backends, for `sagatsr devices`.</summary>
+    public static IReadOnlyList<string> Describe()
+    {
+        using var cpu = new SimdCpuBackend();
+        var lines = new List<string> { cpu.Name, "reference: float64, single thread", "ilgpu-cpu: ILGPU CPU accelerator (emulated GPU threads)" };
+        try
+        {
+            using var context = CreateContext(b => b.Cuda().OpenCL(IsUsableOpenClGpu));
+            foreach (var device in context.Devices)
+            {
+                string prefix = device.AcceleratorType switch
+                {
+                    AcceleratorType.Cuda => "cuda",
+                    AcceleratorType.OpenCL => "opencl",
+                    _ => device.AcceleratorType.ToString().ToLowerInvariant(),
+                };
+                lines.Add($"{prefix}: {device.Name} ({device.MemorySize / (1 << 20)} MiB)");
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            lines.Add($"(GPU detection failed: {e.Message})");
+        }
+
+        return lines;
     }
 }

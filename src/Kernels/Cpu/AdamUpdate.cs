@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace SaGatSr.Kernels.Cpu;
 
@@ -10,6 +11,7 @@ internal readonly record struct AdamUpdate(float LearningRate, float Beta1, floa
         new(learningRate, beta1, beta2, epsilon, weightDecay,
             (float)(1 / (1 - Math.Pow(beta1, step))), (float)(1 / (1 - Math.Pow(beta2, step))));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(float[] p, float[] g, float[] m, float[] v, int start, int end)
     {
         int w = Vector<float>.Count, i = start;

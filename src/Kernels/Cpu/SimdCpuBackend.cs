@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace SaGatSr.Kernels.Cpu;
@@ -125,7 +126,7 @@ public sealed class SimdCpuBackend : IComputeBackend
     {
         Validate.SameLength(this, x, y, nameof(x), nameof(y), nameof(Unary));
         float[] xs = ((CpuBuffer)x).Values, ys = ((CpuBuffer)y).Values;
-        Work.ForCost(x.Length, 8, (start, end) =>
+        Work.ForCost(x.Length, 8, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             VectorOps.Unary(op, xs.AsSpan(start, end - start), ys.AsSpan(start, end - start), alpha));
     }
 
@@ -137,7 +138,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         Validate.SameLength(this, x, dy, nameof(x), nameof(dy), operation);
         Validate.SameLength(this, x, dx, nameof(x), nameof(dx), operation);
         float[] xs = ((CpuBuffer)x).Values, ys = ((CpuBuffer)y).Values, dys = ((CpuBuffer)dy).Values, dxs = ((CpuBuffer)dx).Values;
-        Work.ForCost(x.Length, 8, (start, end) =>
+        Work.ForCost(x.Length, 8, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             int count = end - start;
             VectorOps.UnaryBackward(op, xs.AsSpan(start, count), ys.AsSpan(start, count), dys.AsSpan(start, count),
@@ -150,7 +151,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         Validate.SameLength(this, a, b, nameof(a), nameof(b), nameof(Binary));
         Validate.SameLength(this, a, c, nameof(a), nameof(c), nameof(Binary));
         float[] av = ((CpuBuffer)a).Values, bv = ((CpuBuffer)b).Values, cv = ((CpuBuffer)c).Values;
-        Work.ForCost(a.Length, 1, (start, end) =>
+        Work.ForCost(a.Length, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             VectorOps.Binary(op, av.AsSpan(start, end - start), bv.AsSpan(start, end - start), cv.AsSpan(start, end - start)));
     }
 
@@ -158,7 +159,7 @@ public sealed class SimdCpuBackend : IComputeBackend
     {
         Validate.SameLength(this, x, y, nameof(x), nameof(y), nameof(Axpby));
         float[] xs = ((CpuBuffer)x).Values, ys = ((CpuBuffer)y).Values;
-        Work.ForCost(x.Length, 1, (start, end) =>
+        Work.ForCost(x.Length, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             var xSpan = xs.AsSpan(start, end - start);
             var ySpan = ys.AsSpan(start, end - start);
@@ -177,7 +178,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         Validate.Matrix(this, x, y, rows, cols, (long)rows * cols, nameof(BroadcastRow));
         Validate.AtLeast(this, v, cols, nameof(v), nameof(BroadcastRow));
         float[] xs = ((CpuBuffer)x).Values, vs = ((CpuBuffer)v).Values, ys = ((CpuBuffer)y).Values;
-        Work.ForCost(rows, cols, (start, end) =>
+        Work.ForCost(rows, cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int i = start; i < end; i++)
                 VectorOps.Binary(op, xs.AsSpan(i * cols, cols), vs.AsSpan(0, cols), ys.AsSpan(i * cols, cols));
@@ -189,7 +190,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         Validate.Matrix(this, x, y, rows, cols, (long)rows * cols, nameof(BroadcastColumn));
         Validate.AtLeast(this, v, rows, nameof(v), nameof(BroadcastColumn));
         float[] xs = ((CpuBuffer)x).Values, vs = ((CpuBuffer)v).Values, ys = ((CpuBuffer)y).Values;
-        Work.ForCost(rows, cols, (start, end) =>
+        Work.ForCost(rows, cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int i = start; i < end; i++)
                 VectorOps.Binary(op, xs.AsSpan(i * cols, cols), vs[i], ys.AsSpan(i * cols, cols));
@@ -200,7 +201,7 @@ public sealed class SimdCpuBackend : IComputeBackend
     {
         Validate.Matrix(this, x, y, rows, cols, rows, nameof(SumRows));
         float[] xs = ((CpuBuffer)x).Values, ys = ((CpuBuffer)y).Values;
-        Work.ForCost(rows, cols, (start, end) =>
+        Work.ForCost(rows, cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int i = start; i < end; i++)
             {
@@ -217,7 +218,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         // Split by column blocks so each output is summed down its column by one thread, top to bottom.
         const int blockWidth = 256;
         int blocks = (cols + blockWidth - 1) / blockWidth;
-        Work.ForCost(blocks, (long)rows * Math.Min(cols, blockWidth), (start, end) =>
+        Work.ForCost(blocks, (long)rows * Math.Min(cols, blockWidth), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             Span<float> sums = stackalloc float[blockWidth];
             for (int block = start; block < end; block++)
@@ -251,7 +252,7 @@ public sealed class SimdCpuBackend : IComputeBackend
     {
         int blocks = (length + ReductionBlock - 1) / ReductionBlock;
         var partials = new double[blocks];
-        Work.ForCost(blocks, ReductionBlock, (start, end) =>
+        Work.ForCost(blocks, ReductionBlock, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int block = start; block < end; block++)
             {
@@ -271,7 +272,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         float[] s = ((CpuBuffer)source).Values, d = ((CpuBuffer)destination).Values;
         int[] at = ((CpuIndexBuffer)index).Values;
         int sourceRows = cols == 0 ? int.MaxValue : source.Length / cols;
-        Work.ForCost(rows, cols + 4, (start, end) =>
+        Work.ForCost(rows, cols + 4, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int i = start; i < end; i++)
             {
@@ -293,7 +294,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         // Group source rows by destination, keeping source order, so each destination row is summed by one
         // thread in the same order a serial loop would use.
         var (starts, order) = StableGroups(at.AsSpan(0, rows), destinationRows);
-        Work.ForCost(destinationRows, (long)cols * Math.Max(1, rows / Math.Max(1, destinationRows)) + 1, (start, end) =>
+        Work.ForCost(destinationRows, (long)cols * Math.Max(1, rows / Math.Max(1, destinationRows)) + 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int r = start; r < end; r++)
             {
@@ -345,7 +346,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         CheckOffsets(o, segments, cols == 0 ? int.MaxValue : source.Length / cols, operation);
         if (cols == 0) return;
         long averageRows = segments == 0 ? 0 : Math.Max(1, o[segments] / segments);
-        Work.ForCost(segments, averageRows * cols + cols, (start, end) =>
+        Work.ForCost(segments, averageRows * cols + cols, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             float[] sum = new float[cols];
             for (int seg = start; seg < end; seg++)
@@ -370,30 +371,33 @@ public sealed class SimdCpuBackend : IComputeBackend
         CheckOffsets(o, segments, heads == 0 ? int.MaxValue : Math.Min(scores.Length, probabilities.Length) / heads, operation);
         if (heads == 0) return;
         long averageRows = segments == 0 ? 0 : Math.Max(1, o[segments] / segments);
-        Work.ForCost(segments, averageRows * heads * 4 + 1, (start, end) =>
+        Work.ForCost(segments, averageRows * heads * 4 + 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
-            Span<float> max = stackalloc float[heads], total = stackalloc float[heads];
+            Span<float> max = stackalloc float[heads], scale = stackalloc float[heads];
+            // A chunk's segments are one contiguous [edges, heads] block: shift each segment by its maxima,
+            // exponentiate the whole block in one vectorised call, then normalise each segment.
             for (int seg = start; seg < end; seg++)
             {
-                int e0 = o[seg], e1 = o[seg + 1];
-                if (e0 == e1) continue;
+                var input = sc.AsSpan(o[seg] * heads, (o[seg + 1] - o[seg]) * heads);
+                var shifted = p.AsSpan(o[seg] * heads, input.Length);
                 max.Fill(float.NegativeInfinity);
-                for (int e = e0; e < e1; e++)
-                for (int h = 0; h < heads; h++)
-                    max[h] = MathF.Max(max[h], sc[e * heads + h]);
-                var block = p.AsSpan(e0 * heads, (e1 - e0) * heads);
-                for (int e = e0; e < e1; e++)
-                for (int h = 0; h < heads; h++)
-                    p[e * heads + h] = sc[e * heads + h] - max[h];
-                TensorPrimitives.Exp(block, block);
-                total.Clear();
-                for (int e = e0; e < e1; e++)
-                for (int h = 0; h < heads; h++)
-                    total[h] += p[e * heads + h];
-                for (int h = 0; h < heads; h++) total[h] = 1f / total[h];
-                for (int e = e0; e < e1; e++)
-                for (int h = 0; h < heads; h++)
-                    p[e * heads + h] *= total[h];
+                for (int i = 0, h = 0; i < input.Length; i++, h = h + 1 == heads ? 0 : h + 1)
+                    if (input[i] > max[h]) max[h] = input[i];
+                for (int i = 0, h = 0; i < input.Length; i++, h = h + 1 == heads ? 0 : h + 1)
+                    shifted[i] = input[i] - max[h];
+            }
+
+            var chunk = p.AsSpan(o[start] * heads, (o[end] - o[start]) * heads);
+            TensorPrimitives.Exp(chunk, chunk);
+            for (int seg = start; seg < end; seg++)
+            {
+                var block = p.AsSpan(o[seg] * heads, (o[seg + 1] - o[seg]) * heads);
+                scale.Clear();
+                for (int i = 0, h = 0; i < block.Length; i++, h = h + 1 == heads ? 0 : h + 1)
+                    scale[h] += block[i];
+                for (int h = 0; h < heads; h++) scale[h] = 1f / scale[h];
+                for (int i = 0, h = 0; i < block.Length; i++, h = h + 1 == heads ? 0 : h + 1)
+                    block[i] *= scale[h];
             }
         });
     }
@@ -411,7 +415,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         CheckOffsets(o, segments, heads == 0 ? int.MaxValue : rowsAvailable / heads, operation);
         if (heads == 0) return;
         long averageRows = segments == 0 ? 0 : Math.Max(1, o[segments] / segments);
-        Work.ForCost(segments, averageRows * heads * 3 + 1, (start, end) =>
+        Work.ForCost(segments, averageRows * heads * 3 + 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             Span<float> inner = stackalloc float[heads];
             for (int seg = start; seg < end; seg++)
@@ -462,7 +466,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         int width = heads * headDim;
         if (width == 0) return;
         long averageRows = segments == 0 ? 0 : Math.Max(1, o[segments] / segments);
-        Work.ForCost(segments, averageRows * width + width, (start, end) =>
+        Work.ForCost(segments, averageRows * width + width, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int seg = start; seg < end; seg++)
             {
@@ -495,7 +499,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         {
             Validate.AtLeast(this, dWeights, (long)edgeCount * heads, nameof(dWeights), operation);
             float[] dw = ((CpuBuffer)dWeights).Values;
-            Work.ForCost(segments, averageRows * width + 1, (start, end) =>
+            Work.ForCost(segments, averageRows * width + 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             {
                 for (int seg = start; seg < end; seg++)
                 for (int e = o[seg]; e < o[seg + 1]; e++)
@@ -520,7 +524,7 @@ public sealed class SimdCpuBackend : IComputeBackend
             // Edges grouped by source row in ascending edge order: one thread owns each dValues row.
             var (starts, order) = StableGroups(src.AsSpan(e0, edgeCount - e0), valueRows);
             long averageFanOut = Math.Max(1, (edgeCount - e0) / Math.Max(1, valueRows));
-            Work.ForCost(valueRows, averageFanOut * width + 1, (start, end) =>
+            Work.ForCost(valueRows, averageFanOut * width + 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             {
                 for (int r = start; r < end; r++)
                 for (int g = starts[r]; g < starts[r + 1]; g++)
@@ -539,7 +543,7 @@ public sealed class SimdCpuBackend : IComputeBackend
     {
         Validate.CopyColumns(this, source, sourceCols, sourceOffset, destination, destinationCols, destinationOffset, rows, width);
         float[] s = ((CpuBuffer)source).Values, d = ((CpuBuffer)destination).Values;
-        Work.ForCost(rows, width + 4, (start, end) =>
+        Work.ForCost(rows, width + 4, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int i = start; i < end; i++)
             {
@@ -562,7 +566,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         float[] p = ((CpuBuffer)parameters).Values, g = ((CpuBuffer)gradients).Values;
         float[] m = ((CpuBuffer)firstMoment).Values, v = ((CpuBuffer)secondMoment).Values;
         var update = AdamUpdate.Create(learningRate, beta1, beta2, epsilon, weightDecay, step);
-        Work.ForCost(parameters.Length, 16, (start, end) => update.Apply(p, g, m, v, start, end));
+        Work.ForCost(parameters.Length, 16, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) => update.Apply(p, g, m, v, start, end));
     }
 
     public void Dispose()

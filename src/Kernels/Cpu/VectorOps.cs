@@ -104,6 +104,7 @@ internal static class VectorOps
     }
 
     // Tails are padded into one full vector so each op needs only its vector form.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Map<TOp>(ReadOnlySpan<float> x, Span<float> y, float alpha) where TOp : IVectorUnary
     {
         int i = 0, n = x.Length;
@@ -117,6 +118,7 @@ internal static class VectorOps
         tail[..(n - i)].CopyTo(y[i..]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Backward<TOp>(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx,
         float alpha, bool accumulate) where TOp : IVectorDerivative
     {

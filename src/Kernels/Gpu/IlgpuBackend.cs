@@ -23,13 +23,15 @@ public sealed class IlgpuBackend : IComputeBackend
     private readonly Action<Index1D, ArrayView<float>, float> fill;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> copy;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float> matMul;
+    private readonly int matMulTile;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, float> unary;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> unaryBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> binary;
     private readonly Action<Index1D, float, ArrayView<float>, float, ArrayView<float>> axpby;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> broadcast;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> sumRows;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int> sumColumns;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> partialColumnSums;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int> finishColumnSums;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> partialSum;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<double>> finishSum;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> gatherRows;
@@ -51,7 +53,9 @@ public sealed class IlgpuBackend : IComputeBackend
         this.ownsContext = ownsContext;
         Kind = kind;
         string prefix = kind switch { DeviceKind.Cuda => "cuda", DeviceKind.OpenCl => "opencl", _ => "ilgpu-cpu" };
-        Name = $"{prefix}: {accelerator.Name} ({accelerator.MemorySize / (1 << 20)} MiB)";
+        Name = kind == DeviceKind.IlgpuCpu
+            ? $"{prefix}: {accelerator.Name}, {accelerator.MaxNumThreadsPerGroup} threads per group"
+            : $"{prefix}: {accelerator.Name} ({accelerator.MemorySize / (1 << 20)} MiB)";
         floatPool = new(n => accelerator.Allocate1D<float>(n), b => b.Dispose(), maxPooledBytes / sizeof(float));
         indexPool = new(n => accelerator.Allocate1D<int>(n), b => b.Dispose(), maxPooledBytes / sizeof(int));
         partials = accelerator.Allocate1D<float>(IlgpuKernels.ReductionThreads);
@@ -59,8 +63,9 @@ public sealed class IlgpuBackend : IComputeBackend
 
         fill = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float>(IlgpuKernels.FillKernel);
         copy = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(IlgpuKernels.CopyKernel);
+        matMulTile = accelerator.MaxNumThreadsPerGroup >= IlgpuKernels.Tile * IlgpuKernels.Tile ? IlgpuKernels.Tile : IlgpuKernels.SmallTile;
         matMul = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float>(
-            IlgpuKernels.MatMulGroupedKernel);
+            matMulTile == IlgpuKernels.Tile ? IlgpuKernels.MatMulGroupedKernel : IlgpuKernels.MatMulSmallTileGroupedKernel);
         unary = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float>(IlgpuKernels.UnaryKernel);
         unaryBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(
             IlgpuKernels.UnaryBackwardKernel);
@@ -69,7 +74,10 @@ public sealed class IlgpuBackend : IComputeBackend
         broadcast = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(
             IlgpuKernels.BroadcastKernel);
         sumRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(IlgpuKernels.SumRowsKernel);
-        sumColumns = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(IlgpuKernels.SumColumnsKernel);
+        partialColumnSums = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(
+            IlgpuKernels.PartialColumnSumsKernel);
+        finishColumnSums = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(
+            IlgpuKernels.FinishColumnSumsKernel);
         partialSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(
             IlgpuKernels.PartialSumKernel);
         finishSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>>(IlgpuKernels.FinishSumKernel);
@@ -199,7 +207,7 @@ public sealed class IlgpuBackend : IComputeBackend
     {
         Validate.MatMul(this, a, b, c, m, n, k, beta);
         if (m == 0 || n == 0) return;
-        const int tile = IlgpuKernels.Tile;
+        int tile = matMulTile;
         var config = new KernelConfig(new Index2D((n + tile - 1) / tile, (m + tile - 1) / tile), new Index2D(tile, tile));
         matMul(config, V(a), V(b), V(c), m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, beta);
     }
@@ -259,7 +267,13 @@ public sealed class IlgpuBackend : IComputeBackend
     public void SumColumns(DeviceBuffer x, DeviceBuffer y, int rows, int cols, bool accumulate = false)
     {
         Validate.Matrix(this, x, y, rows, cols, cols, nameof(SumColumns));
-        if (cols > 0) sumColumns(cols, V(x), V(y), rows, cols, accumulate ? 1 : 0);
+        if (cols == 0) return;
+        int blocks = Math.Max(1, (rows + IlgpuKernels.ColumnBlockRows - 1) / IlgpuKernels.ColumnBlockRows);
+        // Kernels on one stream run in order, so the scratch can go back to the pool before they finish.
+        var scratch = floatPool.Rent(blocks * cols, out int capacity);
+        partialColumnSums(blocks * cols, V(x), scratch.View, rows, cols);
+        finishColumnSums(cols, scratch.View, V(y), blocks, cols, accumulate ? 1 : 0);
+        floatPool.Return(scratch, capacity);
     }
 
     public double Sum(DeviceBuffer x)

@@ -14,6 +14,12 @@ internal static class IlgpuKernels
     /// <summary>Edge of the square shared-memory tiles of the matmul kernel (one thread per element of C).</summary>
     public const int Tile = 16;
 
+    /// <summary>Tile edge for accelerators with fewer than Tile * Tile threads per group.</summary>
+    public const int SmallTile = 4;
+
+    /// <summary>Rows per block in the first pass of SumColumns, so tall matrices with few columns still fill a GPU.</summary>
+    public const int ColumnBlockRows = 256;
+
     /// <summary>Threads producing the partial sums that Sum and Dot reduce in a second pass.</summary>
     public const int ReductionThreads = 4096;
 
@@ -30,22 +36,35 @@ internal static class IlgpuKernels
 
     public static void CopyKernel(Index1D i, ArrayView<float> source, ArrayView<float> destination) => destination[i] = source[i];
 
-    /// <summary>C = op(A) op(B) + beta C with 16x16 tiles of op(A) and op(B) staged in shared memory; ragged edges load zeros.</summary>
+    /// <summary>C = op(A) op(B) + beta C with 16x16 tiles of op(A) and op(B) staged in shared memory (GPUs).</summary>
     public static void MatMulGroupedKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
-        int m, int n, int k, int transposeA, int transposeB, float beta)
+        int m, int n, int k, int transposeA, int transposeB, float beta) =>
+        MatMulTiled(SharedMemory.Allocate<float>(Tile * Tile), SharedMemory.Allocate<float>(Tile * Tile), Tile,
+            a, b, c, m, n, k, transposeA, transposeB, beta);
+
+    /// <summary>
+    /// The same with 4x4 tiles, for accelerators whose groups hold fewer than 256 threads: ILGPU's CPU
+    /// accelerator runs one OS thread per group thread, and 16 of them keep a small machine usable.
+    /// </summary>
+    public static void MatMulSmallTileGroupedKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
+        int m, int n, int k, int transposeA, int transposeB, float beta) =>
+        MatMulTiled(SharedMemory.Allocate<float>(SmallTile * SmallTile), SharedMemory.Allocate<float>(SmallTile * SmallTile), SmallTile,
+            a, b, c, m, n, k, transposeA, transposeB, beta);
+
+    /// <summary>One thread per element of C; ragged edges load zeros into the tiles.</summary>
+    private static void MatMulTiled(ArrayView<float> tileA, ArrayView<float> tileB, int tile, ArrayView<float> a,
+        ArrayView<float> b, ArrayView<float> c, int m, int n, int k, int transposeA, int transposeB, float beta)
     {
-        var tileA = SharedMemory.Allocate<float>(Tile * Tile);
-        var tileB = SharedMemory.Allocate<float>(Tile * Tile);
         int tx = Group.IdxX, ty = Group.IdxY;
-        int row = Grid.IdxY * Tile + ty, column = Grid.IdxX * Tile + tx;
+        int row = Grid.IdxY * tile + ty, column = Grid.IdxX * tile + tx;
         float sum = 0f;
-        for (int t = 0; t < k; t += Tile)
+        for (int t = 0; t < k; t += tile)
         {
             int ak = t + tx, bk = t + ty;
-            tileA[ty * Tile + tx] = row < m && ak < k ? (transposeA != 0 ? a[ak * m + row] : a[row * k + ak]) : 0f;
-            tileB[ty * Tile + tx] = bk < k && column < n ? (transposeB != 0 ? b[column * k + bk] : b[bk * n + column]) : 0f;
+            tileA[ty * tile + tx] = row < m && ak < k ? (transposeA != 0 ? a[ak * m + row] : a[row * k + ak]) : 0f;
+            tileB[ty * tile + tx] = bk < k && column < n ? (transposeB != 0 ? b[column * k + bk] : b[bk * n + column]) : 0f;
             Group.Barrier();
-            for (int p = 0; p < Tile; p++) sum += tileA[ty * Tile + p] * tileB[p * Tile + tx];
+            for (int p = 0; p < tile; p++) sum += tileA[ty * tile + p] * tileB[p * tile + tx];
             Group.Barrier();
         }
 
@@ -154,10 +173,22 @@ internal static class IlgpuKernels
         y[row] = accumulate != 0 ? y[row] + s : s;
     }
 
-    public static void SumColumnsKernel(Index1D column, ArrayView<float> x, ArrayView<float> y, int rows, int cols, int accumulate)
+    /// <summary>First pass of SumColumns: thread (block, column) sums ColumnBlockRows rows of one column.</summary>
+    public static void PartialColumnSumsKernel(Index1D i, ArrayView<float> x, ArrayView<float> partials, int rows, int cols)
+    {
+        int block = i.X / cols, column = i.X % cols;
+        int firstRow = block * ColumnBlockRows, lastRow = XMath.Min(rows, firstRow + ColumnBlockRows);
+        float s = 0f;
+        for (int r = firstRow; r < lastRow; r++) s += x[r * cols + column];
+        partials[i] = s;
+    }
+
+    /// <summary>Second pass: each column adds its block sums in block order.</summary>
+    public static void FinishColumnSumsKernel(Index1D column, ArrayView<float> partials, ArrayView<float> y, int blocks,
+        int cols, int accumulate)
     {
         float s = 0f;
-        for (int i = 0; i < rows; i++) s += x[i * cols + column];
+        for (int b = 0; b < blocks; b++) s += partials[b * cols + column];
         y[column] = accumulate != 0 ? y[column] + s : s;
     }
 

@@ -18,7 +18,7 @@ public sealed class BackendConformanceTests(string device)
     private int Size(int cpu, int ilgpuCpu) => device == "ilgpu-cpu" ? ilgpuCpu : cpu;
 
     [OneTimeSetUp]
-    public void CreateBackend() => backend = TestBackends.Create(device);
+    public void CreateBackend() => backend = Devices.Create(device);
 
     [OneTimeTearDown]
     public void DisposeBackend() => backend.Dispose();
@@ -183,15 +183,13 @@ public sealed class BackendConformanceTests(string device)
     }
 
     [Test]
-    public void BinaryMatchesReferenceIncludingInPlace([Values] BinaryOp op)
+    public void BinaryMatchesReferenceIncludingInPlace([Values] BinaryOp op, [Values("none", "a", "b")] string aliased)
     {
         int length = Size(30011, 257);
         var a = h.Tensor(length);
         var bb = h.Tensor(Enumerable.Range(0, length).Select(_ => (float)((h.Random.Next(2) * 2 - 1) * (0.1 + h.Random.NextDouble()))).ToArray());
-        var c = h.Tensor(length);
+        var c = aliased switch { "a" => a, "b" => bb, _ => h.Tensor(length) };
         h.CheckElementwise((b, v) => b.Binary(op, v.B(a), v.B(bb), v.B(c)), c);
-        h.CheckElementwise((b, v) => b.Binary(op, v.B(a), v.B(bb), v.B(a)), a);
-        h.CheckElementwise((b, v) => b.Binary(op, v.B(c), v.B(bb), v.B(bb)), bb);
     }
 
     [TestCase(0.7f, 0f)]
@@ -222,7 +220,7 @@ public sealed class BackendConformanceTests(string device)
     [Test]
     public void SumRowsAndColumnsMatchReference([Values] bool accumulate, [Values(1, 7, 300)] int cols)
     {
-        int rows = Size(2003, 37);
+        int rows = Size(2003, 531); // over two ColumnBlockRows blocks on ILGPU
         var x = h.Tensor(rows * cols);
         var rowSums = h.Tensor(rows);
         var columnSums = h.Tensor(cols);
@@ -333,9 +331,12 @@ public sealed class BackendConformanceTests(string device)
             segments, heads, headDim), output);
     }
 
-    [Test]
-    public void SegmentWeightedGatherSumBackwardMatchesReference(
-        [Values] bool accumulateWeights, [Values] bool wantWeights, [Values] bool wantValues)
+    [TestCase(false, true, true)]
+    [TestCase(true, true, true)]
+    [TestCase(false, true, false)]
+    [TestCase(true, true, false)]
+    [TestCase(false, false, true)]
+    public void SegmentWeightedGatherSumBackwardMatchesReference(bool accumulateWeights, bool wantWeights, bool wantValues)
     {
         int segments = Size(2001, 37), valueRows = Size(1500, 29), heads = 4, headDim = 6;
         var offsets = h.Offsets(segments, 14);
