@@ -148,8 +148,11 @@ internal static class CifReader
         {
             Token Cell(int column) => values[row + column];
             int line = Cell(x).Line;
-            string speciesText = type >= 0 && Cell(type).Text is not ("." or "?") ? Cell(type).Text : Cell(label).Text;
-            if (!Elements.TryParseSpeciesLabel(speciesText, out int element))
+            bool typed = type >= 0 && Cell(type).Text is not ("." or "?");
+            string speciesText = typed ? Cell(type).Text : Cell(label).Text;
+            int element;
+            bool known = typed ? Elements.TryParseSymbol(speciesText, out element) : Elements.TryParseSpeciesLabel(speciesText, out element);
+            if (!known)
                 throw new StructureFormatException(file, line, $"unknown element '{speciesText}'");
             if (occupancy >= 0 && Cell(occupancy).Text is not ("." or "?"))
             {

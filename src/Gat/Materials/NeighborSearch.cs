@@ -10,6 +10,8 @@ namespace SaGatSr.Gat.Materials;
 /// </summary>
 internal static class NeighborSearch
 {
+    private const int ParallelThreshold = 2048;
+
     /// <summary>Neighbours of every atom, grouped by target atom (CSR), each group sorted by distance.</summary>
     internal sealed record Result(int[] Offsets, int[] Sources, float[] Distances, int[] Images);
 
@@ -22,10 +24,10 @@ internal static class NeighborSearch
         var slotDistances = new float[(long)n * maxNeighbors];
         var slotImages = new int[(long)n * maxNeighbors * 3];
 
-        Parallel.ForEach(Partitioner.Create(0, n, Math.Max(64, n / (4 * Environment.ProcessorCount) + 1)), range =>
+        void SearchRange(int from, int to)
         {
             var best = new Candidate[maxNeighbors];
-            for (int i = range.Item1; i < range.Item2; i++)
+            for (int i = from; i < to; i++)
             {
                 int found = grid.NearestOf(i, cutoff, maxNeighbors, keepNearestBeyondCutoff, best);
                 counts[i] = found;
@@ -41,7 +43,13 @@ internal static class NeighborSearch
                     slotImages[3 * slot + 2] = best[k].Sc - grid.WrapShift(j, 2) + grid.WrapShift(i, 2);
                 }
             }
-        });
+        }
+
+        // small crystals (the usual training case) are batched in parallel by the caller; threads would only add overhead
+        if (n < ParallelThreshold)
+            SearchRange(0, n);
+        else
+            Parallel.ForEach(Partitioner.Create(0, n, Math.Max(256, n / (8 * Environment.ProcessorCount) + 1)), range => SearchRange(range.Item1, range.Item2));
 
         var offsets = new int[n + 1];
         for (int i = 0; i < n; i++)

@@ -88,7 +88,7 @@ public sealed class SaeFeaturizer : IAtomFeaturizer
         double packing = 4.0 / 3.0 * Math.PI * radiusCubedSum / structure.Volume;
         double density = mass * 1.66053906660 / structure.Volume; // u/Å³ -> g/cm³
 
-        Parallel.For(0, n, i =>
+        void FeaturizeAtom(int i)
         {
             Span<float> row = result.AsSpan((int)((long)i * f), f);
             int column = 0;
@@ -172,7 +172,14 @@ public sealed class SaeFeaturizer : IAtomFeaturizer
                 row[column++] = (float)(double.IsFinite(max) ? max : own);
                 row[column++] = weightSum > 0 ? (float)Math.Sqrt(Math.Max(0, squared / weightSum - nbMean * nbMean)) : 0;
             }
-        });
+        }
+
+        // small crystals are featurized in parallel by the caller, if at all; threads would only add overhead
+        if (n < 1024)
+            for (int i = 0; i < n; i++)
+                FeaturizeAtom(i);
+        else
+            Parallel.For(0, n, FeaturizeAtom);
 
         return result;
     }

@@ -28,6 +28,13 @@ public class BadInputTests
     }
 
     [Test]
+    public void Vasp4FileWhoseCommentIsNotASpeciesListIsRefused()
+    {
+        var ex = ParseFails(GoodPoscar.Replace("NaCl\n", "System\n").Replace("Na Cl\n", ""), "poscar", "x.vasp");
+        Assert.That(ex.Message, Is.EqualTo("x.vasp:6: VASP 4 file without a species line: add a line with the element symbols before the counts"));
+    }
+
+    [Test]
     public void TinyCellWhereAnAtomMeetsItsOwnImageIsRefused()
     {
         var ex = ParseFails("tiny\n1.0\n0.4 0 0\n0 5 0\n0 0 5\nNa\n1\nDirect\n0 0 0\n", "poscar");
