@@ -14,12 +14,14 @@ public sealed class ElementTable
 
     private readonly double?[,] _raw;   // [Z, property]
     private readonly double[,] _imputed;
+    private readonly int _electronegativityColumn;
 
     private ElementTable(IReadOnlyList<FeatureInfo> properties, double?[,] raw, double[,] imputed)
     {
         Properties = properties;
         _raw = raw;
         _imputed = imputed;
+        _electronegativityColumn = IndexOf("X");
     }
 
     /// <summary>The table shipped in the assembly.</summary>
@@ -42,7 +44,7 @@ public sealed class ElementTable
     /// <summary>The source value, or null where the source has none.</summary>
     public double? RawValue(int atomicNumber, int property) => _raw[atomicNumber, property];
 
-    internal double? RawElectronegativity(int atomicNumber) => _raw[atomicNumber, 2];
+    internal double? RawElectronegativity(int atomicNumber) => _raw[atomicNumber, _electronegativityColumn];
 
     public static ElementTable Parse(string csv)
     {

@@ -24,6 +24,7 @@ public class BadInputTests
         var ex = ParseFails(GoodPoscar.Replace(good, bad), "poscar", "x.vasp");
         Assert.That(ex.File, Is.EqualTo("x.vasp"));
         Assert.That(ex.Line, Is.EqualTo(line));
+        Assert.That(ex.Problem, Does.Contain(problem));
         Assert.That(ex.Message, Does.StartWith($"x.vasp:{line}: ").And.Contain(problem));
     }
 

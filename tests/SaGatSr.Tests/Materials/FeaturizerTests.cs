@@ -23,6 +23,16 @@ public class FeaturizerTests
         Assert.That(features[features.IndexOf("X")].Description, Does.Contain("imputed with the median"), "X is missing for noble gases");
     }
 
+    private static string FeatureDocument => Path.Combine(MaterialsTestData.RepositoryRoot, "src", "Gat", "Materials", "FEATURES.md");
+
+    [Test]
+    public void ShippedFeatureDocumentIsCurrent() =>
+        Assert.That(File.ReadAllText(FeatureDocument).Replace("\r\n", "\n"), Is.EqualTo(Sae.FeatureTableMarkdown()),
+            "run the explicit test RegenerateFeatureDocument");
+
+    [Test, Explicit("writes src/Gat/Materials/FEATURES.md")]
+    public void RegenerateFeatureDocument() => File.WriteAllText(FeatureDocument, Sae.FeatureTableMarkdown());
+
     [Test]
     public void EveryShippedStructureGivesFiniteFeatures()
     {
