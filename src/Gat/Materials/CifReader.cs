@@ -67,18 +67,13 @@ internal static class CifReader
 
     private static double PeriodicDistance(double[,] lattice, double[] a, double[] b)
     {
-        // sites in the same cell wrap to within half a cell; check the 27 nearest images to cover skewed cells
-        double best = double.PositiveInfinity;
-        for (int i = -1; i <= 1; i++)
-        for (int j = -1; j <= 1; j++)
-        for (int k = -1; k <= 1; k++)
-        {
-            double[] delta = [a[0] - b[0] - Math.Round(a[0] - b[0]) + i, a[1] - b[1] - Math.Round(a[1] - b[1]) + j, a[2] - b[2] - Math.Round(a[2] - b[2]) + k];
-            var c = Structure.FractionalToCartesian(lattice, delta);
-            best = Math.Min(best, Math.Sqrt(c[0] * c[0] + c[1] * c[1] + c[2] * c[2]));
-        }
-
-        return best;
+        // the nearest image in fractional terms is the nearest in Cartesian terms for separations well below the
+        // plane spacing, which is all the merge tolerance needs (cells with spacing near 0.1 Å fail validation anyway)
+        double da = a[0] - b[0] - Math.Round(a[0] - b[0]), db = a[1] - b[1] - Math.Round(a[1] - b[1]), dc = a[2] - b[2] - Math.Round(a[2] - b[2]);
+        double x = da * lattice[0, 0] + db * lattice[1, 0] + dc * lattice[2, 0];
+        double y = da * lattice[0, 1] + db * lattice[1, 1] + dc * lattice[2, 1];
+        double z = da * lattice[0, 2] + db * lattice[1, 2] + dc * lattice[2, 2];
+        return Math.Sqrt(x * x + y * y + z * z);
     }
 
     private static double[,] ReadCell(DataBlock block, string file, out int line)
