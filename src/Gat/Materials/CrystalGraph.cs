@@ -94,6 +94,7 @@ public static class GaussianExpansion
     /// <summary>Row-major [distances.Length, GaussianCount].</summary>
     public static float[] Expand(ReadOnlySpan<float> distances, GraphOptions options)
     {
+        options.Validate();
         int count = options.GaussianCount;
         double width = options.EffectiveGaussianWidth;
         double spacing = count > 1 ? options.Cutoff / (count - 1) : 0;

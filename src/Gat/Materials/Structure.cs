@@ -24,7 +24,7 @@ public sealed class Structure
         CartesianCoordinates = cartesian;
         Volume = volume;
         SourcePath = sourcePath;
-        Formula = ReducedFormula(atomicNumbers);
+        Formula = FormatFormula(atomicNumbers, reduce: true);
     }
 
     public string Id { get; }
@@ -187,8 +187,6 @@ public sealed class Structure
         v[0] * m[0, 1] + v[1] * m[1, 1] + v[2] * m[2, 1],
         v[0] * m[0, 2] + v[1] * m[1, 2] + v[2] * m[2, 2],
     ];
-
-    private static string ReducedFormula(int[] atomicNumbers) => FormatFormula(atomicNumbers, reduce: true);
 
     private static string FormatFormula(int[] atomicNumbers, bool reduce)
     {
