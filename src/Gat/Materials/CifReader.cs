@@ -20,11 +20,12 @@ internal static class CifReader
     private sealed class DataBlock
     {
         public readonly Dictionary<string, Token> Items = new(StringComparer.OrdinalIgnoreCase);
-        public readonly List<(string[] Tags, List<Token> Values, int Line)> Loops = [];
+        public readonly List<Loop> Loops = [];
 
-        public (string[] Tags, List<Token> Values, int Line)? LoopWith(string tag) =>
-            Loops.FirstOrDefault(l => l.Tags.Contains(tag, StringComparer.OrdinalIgnoreCase)) is { Tags: not null } loop ? loop : null;
+        public Loop? LoopWith(string tag) => Loops.FirstOrDefault(l => l.Tags.Contains(tag, StringComparer.OrdinalIgnoreCase));
     }
+
+    private sealed record Loop(string[] Tags, List<Token> Values, int Line);
 
     public static Structure Parse(string[] lines, string file, string id, string? sourcePath)
     {
@@ -125,7 +126,7 @@ internal static class CifReader
 
     private static (List<int> Elements, List<double[]> Positions, List<int> Lines) ReadSites(DataBlock block, string file)
     {
-        var (tags, values, loopLine) = block.LoopWith("_atom_site_fract_x")!.Value;
+        var (tags, values, loopLine) = block.LoopWith("_atom_site_fract_x")!;
         int Column(string tag) => Array.FindIndex(tags, t => t.Equals(tag, StringComparison.OrdinalIgnoreCase));
         int x = Column("_atom_site_fract_x"), y = Column("_atom_site_fract_y"), z = Column("_atom_site_fract_z");
         int type = Column("_atom_site_type_symbol"), label = Column("_atom_site_label"), occupancy = Column("_atom_site_occupancy");
@@ -196,7 +197,7 @@ internal static class CifReader
                 var values = new List<Token>();
                 while (i < tokens.Count && (tokens[i].Quoted || !IsReserved(tokens[i].Text)))
                     values.Add(tokens[i++]);
-                current.Loops.Add((tags.ToArray(), values, loopLine));
+                current.Loops.Add(new Loop(tags.ToArray(), values, loopLine));
             }
             else if (!token.Quoted && token.Text.StartsWith('_'))
             {
