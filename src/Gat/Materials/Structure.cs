@@ -94,7 +94,8 @@ public sealed class Structure
             }
         }
 
-        var structure = new Structure(id, lattice, atomicNumbers, fractional, cartesian, volume, sourcePath);
+        // copies, so later changes to the caller's arrays cannot invalidate the checks above
+        var structure = new Structure(id, (double[,])lattice.Clone(), (int[])atomicNumbers.Clone(), fractional, cartesian, volume, sourcePath);
         var (first, second, distance) = NeighborSearch.ClosestPair(structure, MinimumInteratomicDistance);
         if (distance < MinimumInteratomicDistance)
         {
