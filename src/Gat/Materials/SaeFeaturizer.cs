@@ -124,19 +124,25 @@ public sealed class SaeFeaturizer : IAtomFeaturizer
 
             int count = end - start;
             double weightSum = 0, bvs = 0, inverseSum = 0, ionic = 0, same = 0, nearestRadiusSum = double.NaN;
-            var firstShellSpecies = new HashSet<int>();
+            // per-edge weight and first-shell flag, reused by every neighbour statistic below (count <= 1024)
+            Span<double> weights = stackalloc double[count];
+            Span<bool> firstShell = stackalloc bool[count];
+            Span<int> firstShellSpecies = stackalloc int[count];
+            int speciesCount = 0;
             for (int e = start; e < end; e++)
             {
                 double d = graph.EdgeDistance[e];
                 int zj = z[graph.EdgeSource[e]];
-                double w = Weight(d, dMin);
+                double w = weights[e - start] = Weight(d, dMin);
                 double rj = _table.Value(zj, _radiusColumn), dx = xi - _table.Value(zj, _electronegativityColumn);
                 weightSum += w;
                 bvs += Math.Exp((ri + rj - d) / BondValenceSoftness);
                 inverseSum += 1 / d;
                 ionic += w * (1 - Math.Exp(-dx * dx / 4));
                 if (zj == z[i]) same += w;
-                if (d <= FirstShellFactor * dMin) firstShellSpecies.Add(zj);
+                firstShell[e - start] = d <= FirstShellFactor * dMin;
+                if (firstShell[e - start] && !firstShellSpecies[..speciesCount].Contains(zj))
+                    firstShellSpecies[speciesCount++] = zj;
                 if (d == dMin && double.IsNaN(nearestRadiusSum)) nearestRadiusSum = ri + rj;
             }
 
@@ -153,7 +159,7 @@ public sealed class SaeFeaturizer : IAtomFeaturizer
             row[column++] = (float)inverseSum;
             row[column++] = weightSum > 0 ? (float)(ionic / weightSum) : 0;
             row[column++] = weightSum > 0 ? (float)(same / weightSum) : 0;
-            row[column++] = firstShellSpecies.Count;
+            row[column++] = speciesCount;
             row[column++] = (float)(structure.Volume * ri * ri * ri / radiusCubedSum);
             row[column++] = (float)(structure.Volume / n);
             row[column++] = (float)packing;
@@ -165,13 +171,12 @@ public sealed class SaeFeaturizer : IAtomFeaturizer
                 double weighted = 0, absDiff = 0, squared = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
                 for (int e = start; e < end; e++)
                 {
-                    double d = graph.EdgeDistance[e];
-                    double w = Weight(d, dMin);
+                    double w = weights[e - start];
                     double v = _table.Value(z[graph.EdgeSource[e]], property);
                     weighted += w * v;
                     absDiff += w * Math.Abs(own - v);
                     squared += w * v * v;
-                    if (d <= FirstShellFactor * dMin)
+                    if (firstShell[e - start])
                     {
                         min = Math.Min(min, v);
                         max = Math.Max(max, v);
