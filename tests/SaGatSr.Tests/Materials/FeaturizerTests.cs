@@ -47,6 +47,19 @@ public class FeaturizerTests
     }
 
     [Test]
+    public void AtomsWithoutNeighboursStillGetFiniteFeatures()
+    {
+        var lattice = new double[,] { { 30, 0, 0 }, { 0, 30, 0 }, { 0, 0, 30 } };
+        var s = Structure.Create("sparse", lattice, [26, 8, 2], [[0, 0, 0], [10, 10, 10], [20, 5, 15]], false, "sparse");
+        var graph = CrystalGraph.Build(s, new GraphOptions { Cutoff = 4, KeepNearestBeyondCutoff = false });
+        Assert.That(graph.EdgeCount, Is.Zero);
+        var m = Sae.Featurize(s, graph);
+        Assert.That(m.All(float.IsFinite));
+        int nbMeanX = Sae.Features.IndexOf("nb_mean_X"), x = Sae.Features.IndexOf("X");
+        Assert.That(m[nbMeanX], Is.EqualTo(m[x]), "no neighbours: the neighbour mean falls back to the atom's own value");
+    }
+
+    [Test]
     public void RockSaltSodiumHasOctahedralChlorineShell()
     {
         var s = StructureReader.Read(Path.Combine(MaterialsTestData.Cgcnn, "1000041.cif"));
