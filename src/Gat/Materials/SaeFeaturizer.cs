@@ -10,7 +10,7 @@ namespace SaGatSr.Gat.Materials;
 public sealed class SaeFeaturizer : IAtomFeaturizer
 {
     /// <summary>Elemental properties that also get neighbour statistics.</summary>
-    public static readonly string[] NeighbourProperties =
+    public static readonly IReadOnlyList<string> NeighbourProperties =
         ["Z", "mass", "X", "IE1", "IE2", "EA", "r_atom", "r_ion", "r_vdw", "mendeleev", "group", "period", "val_total", "val_p", "val_d", "unf_total", "V_molar", "T_melt", "rho"];
 
     private const double FirstShellFactor = 1.25;
