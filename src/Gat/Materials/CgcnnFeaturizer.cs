@@ -14,9 +14,12 @@ public sealed class CgcnnFeaturizer : IAtomFeaturizer
     }
 
     /// <param name="atomInitJsonPath">an atom_init.json: {"Z": [v1, ..., vD], ...}</param>
-    public CgcnnFeaturizer(string atomInitJsonPath) : this(File.ReadAllText(atomInitJsonPath), atomInitJsonPath)
+    public CgcnnFeaturizer(string atomInitJsonPath) : this(ReadFile(atomInitJsonPath), atomInitJsonPath)
     {
     }
+
+    private static string ReadFile(string path) =>
+        File.Exists(path) ? File.ReadAllText(path) : throw new StructureFormatException(path, null, "atom_init.json file not found");
 
     private CgcnnFeaturizer(string json, string sourceName)
     {

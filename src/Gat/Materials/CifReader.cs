@@ -20,11 +20,12 @@ internal static class CifReader
     private sealed class DataBlock
     {
         public readonly Dictionary<string, Token> Items = new(StringComparer.OrdinalIgnoreCase);
-        public readonly List<(string[] Tags, List<Token> Values, int Line)> Loops = [];
+        public readonly List<Loop> Loops = [];
 
-        public (string[] Tags, List<Token> Values, int Line)? LoopWith(string tag) =>
-            Loops.FirstOrDefault(l => l.Tags.Contains(tag, StringComparer.OrdinalIgnoreCase)) is { Tags: not null } loop ? loop : null;
+        public Loop? LoopWith(string tag) => Loops.FirstOrDefault(l => l.Tags.Contains(tag, StringComparer.OrdinalIgnoreCase));
     }
+
+    private sealed record Loop(string[] Tags, List<Token> Values, int Line);
 
     public static Structure Parse(string[] lines, string file, string id, string? sourcePath)
     {
@@ -67,18 +68,13 @@ internal static class CifReader
 
     private static double PeriodicDistance(double[,] lattice, double[] a, double[] b)
     {
-        // sites in the same cell wrap to within half a cell; check the 27 nearest images to cover skewed cells
-        double best = double.PositiveInfinity;
-        for (int i = -1; i <= 1; i++)
-        for (int j = -1; j <= 1; j++)
-        for (int k = -1; k <= 1; k++)
-        {
-            double[] delta = [a[0] - b[0] - Math.Round(a[0] - b[0]) + i, a[1] - b[1] - Math.Round(a[1] - b[1]) + j, a[2] - b[2] - Math.Round(a[2] - b[2]) + k];
-            var c = Structure.FractionalToCartesian(lattice, delta);
-            best = Math.Min(best, Math.Sqrt(c[0] * c[0] + c[1] * c[1] + c[2] * c[2]));
-        }
-
-        return best;
+        // the nearest image in fractional terms is the nearest in Cartesian terms for separations well below the
+        // plane spacing, which is all the merge tolerance needs (cells with spacing near 0.1 Å fail validation anyway)
+        double da = a[0] - b[0] - Math.Round(a[0] - b[0]), db = a[1] - b[1] - Math.Round(a[1] - b[1]), dc = a[2] - b[2] - Math.Round(a[2] - b[2]);
+        double x = da * lattice[0, 0] + db * lattice[1, 0] + dc * lattice[2, 0];
+        double y = da * lattice[0, 1] + db * lattice[1, 1] + dc * lattice[2, 1];
+        double z = da * lattice[0, 2] + db * lattice[1, 2] + dc * lattice[2, 2];
+        return Math.Sqrt(x * x + y * y + z * z);
     }
 
     private static double[,] ReadCell(DataBlock block, string file, out int line)
@@ -130,7 +126,7 @@ internal static class CifReader
 
     private static (List<int> Elements, List<double[]> Positions, List<int> Lines) ReadSites(DataBlock block, string file)
     {
-        var (tags, values, loopLine) = block.LoopWith("_atom_site_fract_x")!.Value;
+        var (tags, values, loopLine) = block.LoopWith("_atom_site_fract_x")!;
         int Column(string tag) => Array.FindIndex(tags, t => t.Equals(tag, StringComparison.OrdinalIgnoreCase));
         int x = Column("_atom_site_fract_x"), y = Column("_atom_site_fract_y"), z = Column("_atom_site_fract_z");
         int type = Column("_atom_site_type_symbol"), label = Column("_atom_site_label"), occupancy = Column("_atom_site_occupancy");
@@ -148,8 +144,11 @@ internal static class CifReader
         {
             Token Cell(int column) => values[row + column];
             int line = Cell(x).Line;
-            string speciesText = type >= 0 && Cell(type).Text is not ("." or "?") ? Cell(type).Text : Cell(label).Text;
-            if (!Elements.TryParseSpeciesLabel(speciesText, out int element))
+            bool typed = type >= 0 && Cell(type).Text is not ("." or "?");
+            string speciesText = typed ? Cell(type).Text : Cell(label).Text;
+            int element;
+            bool known = typed ? Elements.TryParseSymbol(speciesText, out element) : Elements.TryParseSpeciesLabel(speciesText, out element);
+            if (!known)
                 throw new StructureFormatException(file, line, $"unknown element '{speciesText}'");
             if (occupancy >= 0 && Cell(occupancy).Text is not ("." or "?"))
             {
@@ -198,7 +197,7 @@ internal static class CifReader
                 var values = new List<Token>();
                 while (i < tokens.Count && (tokens[i].Quoted || !IsReserved(tokens[i].Text)))
                     values.Add(tokens[i++]);
-                current.Loops.Add((tags.ToArray(), values, loopLine));
+                current.Loops.Add(new Loop(tags.ToArray(), values, loopLine));
             }
             else if (!token.Quoted && token.Text.StartsWith('_'))
             {

@@ -4,22 +4,22 @@ namespace SaGatSr.Gat.Materials;
 public sealed class GraphOptions
 {
     /// <summary>Neighbour cutoff radius in Å.</summary>
-    public double Cutoff { get; init; } = 8.0;
+    public double Cutoff { get; set; } = 8.0;
 
     /// <summary>At most this many nearest neighbours (over periodic images) per atom.</summary>
-    public int MaxNeighbors { get; init; } = 12;
+    public int MaxNeighbors { get; set; } = 12;
 
     /// <summary>Number of Gaussian basis functions spread evenly over [0, Cutoff].</summary>
-    public int GaussianCount { get; init; } = 40;
+    public int GaussianCount { get; set; } = 40;
 
     /// <summary>Gaussian width in Å; defaults to the spacing of the centres (Cutoff / (GaussianCount - 1)), as CGCNN does.</summary>
-    public double? GaussianWidth { get; init; }
+    public double? GaussianWidth { get; set; }
 
     /// <summary>
     /// An atom with no neighbour inside the cutoff (e.g. a molecule in a big vacuum cell) keeps its single nearest
     /// neighbour beyond the cutoff, so message passing still reaches it. Turn off to leave such atoms without edges.
     /// </summary>
-    public bool KeepNearestBeyondCutoff { get; init; } = true;
+    public bool KeepNearestBeyondCutoff { get; set; } = true;
 
     /// <summary>Upper bound on <see cref="MaxNeighbors"/>; the search reserves K slots per atom.</summary>
     public const int MaxNeighborsLimit = 1024;
@@ -94,6 +94,7 @@ public static class GaussianExpansion
     /// <summary>Row-major [distances.Length, GaussianCount].</summary>
     public static float[] Expand(ReadOnlySpan<float> distances, GraphOptions options)
     {
+        options.Validate();
         int count = options.GaussianCount;
         double width = options.EffectiveGaussianWidth;
         double spacing = count > 1 ? options.Cutoff / (count - 1) : 0;

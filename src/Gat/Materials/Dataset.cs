@@ -42,6 +42,8 @@ public sealed class Dataset
             return new Dataset([new DatasetEntry(structure.Id, structure, [])], [], []);
         }
 
+        if (File.Exists(path))
+            throw new StructureFormatException(path, null, $"an id/target table ({idPropFile}) needs a dataset folder, not a single structure file");
         if (!Directory.Exists(path))
             throw new StructureFormatException(path, null, "dataset folder or structure file not found");
         string table = idPropFile is null ? Path.Combine(path, DefaultIdPropFile) : Path.IsPathRooted(idPropFile) ? idPropFile : Path.Combine(path, idPropFile);

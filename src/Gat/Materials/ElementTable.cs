@@ -13,13 +13,16 @@ public sealed class ElementTable
     private static readonly Lazy<ElementTable> LazyDefault = new(() => Parse(ReadEmbeddedText(ResourceName)));
 
     private readonly double?[,] _raw;   // [Z, property]
-    private readonly double[,] _imputed;
+    private readonly double[] _imputed; // [Z * property count + property], flat for fast featurization
+    private readonly int _electronegativityColumn, _propertyCount;
 
-    private ElementTable(IReadOnlyList<FeatureInfo> properties, double?[,] raw, double[,] imputed)
+    private ElementTable(IReadOnlyList<FeatureInfo> properties, double?[,] raw, double[] imputed)
     {
         Properties = properties;
+        _propertyCount = properties.Count;
         _raw = raw;
         _imputed = imputed;
+        _electronegativityColumn = IndexOf("X");
     }
 
     /// <summary>The table shipped in the assembly.</summary>
@@ -37,12 +40,12 @@ public sealed class ElementTable
     }
 
     /// <summary>Value with missing entries imputed; always finite.</summary>
-    public double Value(int atomicNumber, int property) => _imputed[atomicNumber, property];
+    public double Value(int atomicNumber, int property) => _imputed[atomicNumber * _propertyCount + property];
 
     /// <summary>The source value, or null where the source has none.</summary>
     public double? RawValue(int atomicNumber, int property) => _raw[atomicNumber, property];
 
-    internal double? RawElectronegativity(int atomicNumber) => _raw[atomicNumber, 2];
+    internal double? RawElectronegativity(int atomicNumber) => _raw[atomicNumber, _electronegativityColumn];
 
     public static ElementTable Parse(string csv)
     {
@@ -64,7 +67,7 @@ public sealed class ElementTable
                 raw[z, p] = cells[p + 1].Length == 0 ? null : double.Parse(cells[p + 1], NumberStyles.Float, CultureInfo.InvariantCulture);
         }
 
-        var imputed = new double[Elements.Count + 1, columns.Count];
+        var imputed = new double[(Elements.Count + 1) * columns.Count];
         var properties = new FeatureInfo[columns.Count];
         for (int p = 0; p < columns.Count; p++)
         {
@@ -74,7 +77,7 @@ public sealed class ElementTable
                 : 0.5 * (present[present.Length / 2 - 1] + present[present.Length / 2]);
             int missing = Elements.Count - present.Length;
             for (int z = 1; z <= Elements.Count; z++)
-                imputed[z, p] = raw[z, p] ?? median;
+                imputed[z * columns.Count + p] = raw[z, p] ?? median;
             string note = missing == 0 ? "" : $"; missing for {missing}/{Elements.Count} elements, imputed with the median {median.ToString("G4", CultureInfo.InvariantCulture)}";
             properties[p] = new FeatureInfo(columns[p].Name, columns[p].Description + note, FeatureInfo.Elemental);
         }

@@ -39,7 +39,19 @@ public static class Elements
     }
 
     /// <summary>
-    /// Element from a species label as written in crystal files: "Fe", "Fe3+", "O2-", "Fe1", "Fe_pv" (POTCAR), "Fe/4a1b" (VASP 6 hash).
+    /// Strict species: the leading letters must be exactly an element symbol, anything after them is a decoration that
+    /// starts with a non-letter: "Fe", "Fe3+", "O2-", "Fe_pv" (POTCAR), "Fe/4a1b" (VASP 6 hash). "System" or "OH" fail.
+    /// </summary>
+    public static bool TryParseSymbol(string text, out int atomicNumber)
+    {
+        int letters = 0;
+        while (letters < text.Length && char.IsAsciiLetter(text[letters]))
+            letters++;
+        return TryGetAtomicNumber(text[..letters], out atomicNumber);
+    }
+
+    /// <summary>
+    /// Lenient element from a free-form site label (CIF _atom_site_label): "Fe", "Fe3+", "O2-", "Fe1", "Fe_pv" (POTCAR), "Fe/4a1b" (VASP 6 hash).
     /// Returns false when the leading letters are not an element symbol.
     /// </summary>
     public static bool TryParseSpeciesLabel(string label, out int atomicNumber)

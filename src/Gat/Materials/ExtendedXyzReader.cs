@@ -46,7 +46,7 @@ internal static partial class ExtendedXyzReader
             atomLines[a] = index + 1;
             if (tokens.Length <= Math.Max(speciesColumn, positionColumn + 2))
                 throw new StructureFormatException(file, index + 1, $"atom line needs a species and three coordinates, found {tokens.Length} columns");
-            if (!Elements.TryParseSpeciesLabel(tokens[speciesColumn], out atomicNumbers[a]))
+            if (!Elements.TryParseSymbol(tokens[speciesColumn], out atomicNumbers[a]))
                 throw new StructureFormatException(file, index + 1, $"unknown element '{tokens[speciesColumn]}'");
             positions[a] = new double[3];
             for (int c = 0; c < 3; c++)

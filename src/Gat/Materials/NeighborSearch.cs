@@ -10,6 +10,8 @@ namespace SaGatSr.Gat.Materials;
 /// </summary>
 internal static class NeighborSearch
 {
+    private const int ParallelThreshold = 2048;
+
     /// <summary>Neighbours of every atom, grouped by target atom (CSR), each group sorted by distance.</summary>
     internal sealed record Result(int[] Offsets, int[] Sources, float[] Distances, int[] Images);
 
@@ -22,10 +24,10 @@ internal static class NeighborSearch
         var slotDistances = new float[(long)n * maxNeighbors];
         var slotImages = new int[(long)n * maxNeighbors * 3];
 
-        Parallel.ForEach(Partitioner.Create(0, n, Math.Max(64, n / (4 * Environment.ProcessorCount) + 1)), range =>
+        void SearchRange(int from, int to)
         {
             var best = new Candidate[maxNeighbors];
-            for (int i = range.Item1; i < range.Item2; i++)
+            for (int i = from; i < to; i++)
             {
                 int found = grid.NearestOf(i, cutoff, maxNeighbors, keepNearestBeyondCutoff, best);
                 counts[i] = found;
@@ -41,7 +43,13 @@ internal static class NeighborSearch
                     slotImages[3 * slot + 2] = best[k].Sc - grid.WrapShift(j, 2) + grid.WrapShift(i, 2);
                 }
             }
-        });
+        }
+
+        // small crystals (the usual training case) are batched in parallel by the caller; threads would only add overhead
+        if (n < ParallelThreshold)
+            SearchRange(0, n);
+        else
+            Parallel.ForEach(Partitioner.Create(0, n, Math.Max(256, n / (8 * Environment.ProcessorCount) + 1)), range => SearchRange(range.Item1, range.Item2));
 
         var offsets = new int[n + 1];
         for (int i = 0; i < n; i++)
@@ -93,6 +101,8 @@ internal static class NeighborSearch
         private readonly double _ta, _tb, _tc, _step;
         private readonly int[] _binStart, _binAtoms, _binOfAtom;
         private readonly double[] _x, _y, _z;
+        private readonly double[] _sortedX, _sortedY, _sortedZ; // positions in bin order, for cache-friendly scans
+        private readonly double _ax, _ay, _az, _bx, _by, _bz, _cx, _cy, _cz;
         private readonly int[] _wrapShift; // [3 * atom + axis]: lattice translations removed when wrapping into the cell
 
         /// <param name="searchScale">typical search radius; bins are about half of it, capped to a few bins per atom for memory</param>
@@ -157,6 +167,12 @@ internal static class NeighborSearch
             _binAtoms = new int[n];
             for (int i = 0; i < n; i++)
                 _binAtoms[fill[_binOfAtom[i]]++] = i;
+            _sortedX = _binAtoms.Select(i => _x[i]).ToArray();
+            _sortedY = _binAtoms.Select(i => _y[i]).ToArray();
+            _sortedZ = _binAtoms.Select(i => _z[i]).ToArray();
+            (_ax, _ay, _az) = (_lattice[0, 0], _lattice[0, 1], _lattice[0, 2]);
+            (_bx, _by, _bz) = (_lattice[1, 0], _lattice[1, 1], _lattice[1, 2]);
+            (_cx, _cy, _cz) = (_lattice[2, 0], _lattice[2, 1], _lattice[2, 2]);
 
             double PlaneSpacing(int axis)
             {
@@ -176,7 +192,9 @@ internal static class NeighborSearch
         /// </summary>
         public int NearestOf(int i, double cutoff, int k, bool keepNearestBeyondCutoff, Candidate[] best)
         {
+            // distances are compared squared and rooted once at the end
             int count = 0;
+            double cutoffSquared = cutoff * cutoff;
             var nearestBeyond = new Candidate { Index = -1, Distance = double.PositiveInfinity };
             int bin = _binOfAtom[i];
             int ba = bin / (_mb * _mc), bb = bin / _mc % _mb, bc = bin % _mc;
@@ -189,33 +207,32 @@ internal static class NeighborSearch
                 for (int da = -na; da <= na; da++)
                 {
                     int wa = FloorDiv(ba + da, _ma, out int sa);
+                    double ax = sa * _ax - px, ay = sa * _ay - py, az = sa * _az - pz;
                     for (int db = -nb; db <= nb; db++)
                     {
                         int wb = FloorDiv(bb + db, _mb, out int sb);
+                        double abx = ax + sb * _bx, aby = ay + sb * _by, abz = az + sb * _bz;
+                        bool innerAB = Math.Abs(da) <= prevA && Math.Abs(db) <= prevB;
                         for (int dc = -nc; dc <= nc; dc++)
                         {
-                            if (Math.Abs(da) <= prevA && Math.Abs(db) <= prevB && Math.Abs(dc) <= prevC)
+                            if (innerAB && Math.Abs(dc) <= prevC)
                                 continue;
                             int wc = FloorDiv(bc + dc, _mc, out int sc);
-                            double ox = sa * _lattice[0, 0] + sb * _lattice[1, 0] + sc * _lattice[2, 0] - px;
-                            double oy = sa * _lattice[0, 1] + sb * _lattice[1, 1] + sc * _lattice[2, 1] - py;
-                            double oz = sa * _lattice[0, 2] + sb * _lattice[1, 2] + sc * _lattice[2, 2] - pz;
+                            double ox = abx + sc * _cx, oy = aby + sc * _cy, oz = abz + sc * _cz;
+                            bool home = sa == 0 && sb == 0 && sc == 0;
                             int target = (wa * _mb + wb) * _mc + wc;
                             for (int p = _binStart[target]; p < _binStart[target + 1]; p++)
                             {
-                                int j = _binAtoms[p];
-                                if (j == i && sa == 0 && sb == 0 && sc == 0)
-                                    continue;
-                                double dx = _x[j] + ox, dy = _y[j] + oy, dz = _z[j] + oz;
-                                double d = Math.Sqrt(dx * dx + dy * dy + dz * dz);
-                                if (d <= cutoff)
+                                double dx = _sortedX[p] + ox, dy = _sortedY[p] + oy, dz = _sortedZ[p] + oz;
+                                double d2 = dx * dx + dy * dy + dz * dz;
+                                if (d2 <= cutoffSquared)
                                 {
-                                    if (count < k || d < best[count - 1].Distance)
-                                        count = Insert(best, count, k, new Candidate { Index = j, Distance = d, Sa = sa, Sb = sb, Sc = sc });
+                                    if ((count < k || d2 < best[count - 1].Distance) && !(home && _binAtoms[p] == i))
+                                        count = Insert(best, count, k, new Candidate { Index = _binAtoms[p], Distance = d2, Sa = sa, Sb = sb, Sc = sc });
                                 }
-                                else if (d < nearestBeyond.Distance)
+                                else if (d2 < nearestBeyond.Distance)
                                 {
-                                    nearestBeyond = new Candidate { Index = j, Distance = d, Sa = sa, Sb = sb, Sc = sc };
+                                    nearestBeyond = new Candidate { Index = _binAtoms[p], Distance = d2, Sa = sa, Sb = sb, Sc = sc };
                                 }
                             }
                         }
@@ -223,19 +240,27 @@ internal static class NeighborSearch
                 }
 
                 (prevA, prevB, prevC) = (na, nb, nc);
-                if (count == k && best[k - 1].Distance <= covered)
-                    return count;
-                if (covered >= cutoff)
+                double coveredSquared = covered * covered;
+                if ((count == k && best[k - 1].Distance <= coveredSquared) || (covered >= cutoff && (count > 0 || !keepNearestBeyondCutoff)))
                 {
-                    if (count > 0 || !keepNearestBeyondCutoff)
-                        return count;
-                    if (nearestBeyond.Distance <= covered)
-                    {
-                        best[0] = nearestBeyond;
-                        return 1;
-                    }
+                    for (int q = 0; q < count; q++)
+                        best[q].Distance = Math.Sqrt(best[q].Distance);
+                    return count;
+                }
+
+                if (covered >= cutoff && nearestBeyond.Distance <= coveredSquared)
+                {
+                    best[0] = nearestBeyond;
+                    best[0].Distance = Math.Sqrt(nearestBeyond.Distance);
+                    return 1;
                 }
             }
+        }
+
+        private static int FloorDiv(int value, int modulus, out int quotient)
+        {
+            quotient = value >= 0 ? value / modulus : -((modulus - 1 - value) / modulus);
+            return value - quotient * modulus;
         }
 
         private static int Insert(Candidate[] best, int count, int k, Candidate candidate)
@@ -250,12 +275,6 @@ internal static class NeighborSearch
 
             best[position] = candidate;
             return Math.Min(count + 1, k);
-        }
-
-        private static int FloorDiv(int value, int modulus, out int quotient)
-        {
-            quotient = (int)Math.Floor((double)value / modulus);
-            return value - quotient * modulus;
         }
     }
 }

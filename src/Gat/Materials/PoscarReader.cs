@@ -67,7 +67,7 @@ internal static class PoscarReader
             countTokens = speciesTokens;
             countsLine = speciesLine;
             species = StructureReader.Tokens(comment);
-            if (species.Length < countTokens.Length || !species.Take(countTokens.Length).All(s => Elements.TryParseSpeciesLabel(s, out _)))
+            if (species.Length < countTokens.Length || !species.Take(countTokens.Length).All(s => Elements.TryParseSymbol(s, out _)))
                 throw new StructureFormatException(file, speciesLine, "VASP 4 file without a species line: add a line with the element symbols before the counts");
             species = species.Take(countTokens.Length).ToArray();
         }
@@ -82,7 +82,7 @@ internal static class PoscarReader
             throw new StructureFormatException(file, countsLine, $"{species.Length} species but {countTokens.Length} counts");
         var elementOfSpecies = new int[species.Length];
         for (int s = 0; s < species.Length; s++)
-            if (!Elements.TryParseSpeciesLabel(species[s], out elementOfSpecies[s]))
+            if (!Elements.TryParseSymbol(species[s], out elementOfSpecies[s]))
                 throw new StructureFormatException(file, speciesLine, $"unknown element '{species[s]}'");
         var counts = new int[countTokens.Length];
         for (int s = 0; s < countTokens.Length; s++)

@@ -30,7 +30,7 @@ public sealed class Structure
         CartesianCoordinates = cartesian;
         Volume = volume;
         SourcePath = sourcePath;
-        Formula = ReducedFormula(atomicNumbers);
+        Formula = FormatFormula(atomicNumbers, reduce: true);
     }
 
     public string Id { get; }
@@ -108,7 +108,8 @@ public sealed class Structure
             }
         }
 
-        var structure = new Structure(id, lattice, atomicNumbers, fractional, cartesian, volume, sourcePath);
+        // copies, so later changes to the caller's arrays cannot invalidate the checks above
+        var structure = new Structure(id, (double[,])lattice.Clone(), (int[])atomicNumbers.Clone(), fractional, cartesian, volume, sourcePath);
         var (first, second, distance) = NeighborSearch.ClosestPair(structure, MinimumInteratomicDistance);
         if (distance < MinimumInteratomicDistance)
         {
@@ -201,8 +202,6 @@ public sealed class Structure
         v[0] * m[0, 1] + v[1] * m[1, 1] + v[2] * m[2, 1],
         v[0] * m[0, 2] + v[1] * m[1, 2] + v[2] * m[2, 2],
     ];
-
-    private static string ReducedFormula(int[] atomicNumbers) => FormatFormula(atomicNumbers, reduce: true);
 
     private static string FormatFormula(int[] atomicNumbers, bool reduce)
     {

@@ -6,7 +6,7 @@ namespace SaGatSr.Gat.Materials;
 public static class StructureReader
 {
     /// <summary>File extensions tried, in order, when a dataset id names a file without its extension.</summary>
-    public static readonly string[] KnownExtensions = [".cif", ".vasp", ".poscar", ".extxyz", ".xyz"];
+    public static readonly IReadOnlyList<string> KnownExtensions = [".cif", ".vasp", ".poscar", ".extxyz", ".xyz"];
 
     /// <summary>Reads a file; the format comes from the extension or name (POSCAR*, CONTCAR*), else from the content.</summary>
     public static Structure Read(string path)

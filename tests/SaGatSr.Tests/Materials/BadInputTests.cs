@@ -24,7 +24,15 @@ public class BadInputTests
         var ex = ParseFails(GoodPoscar.Replace(good, bad), "poscar", "x.vasp");
         Assert.That(ex.File, Is.EqualTo("x.vasp"));
         Assert.That(ex.Line, Is.EqualTo(line));
+        Assert.That(ex.Problem, Does.Contain(problem));
         Assert.That(ex.Message, Does.StartWith($"x.vasp:{line}: ").And.Contain(problem));
+    }
+
+    [Test]
+    public void Vasp4FileWhoseCommentIsNotASpeciesListIsRefused()
+    {
+        var ex = ParseFails(GoodPoscar.Replace("NaCl\n", "System\n").Replace("Na Cl\n", ""), "poscar", "x.vasp");
+        Assert.That(ex.Message, Is.EqualTo("x.vasp:6: VASP 4 file without a species line: add a line with the element symbols before the counts"));
     }
 
     [Test]

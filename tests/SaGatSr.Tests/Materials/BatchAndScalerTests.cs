@@ -76,6 +76,9 @@ public class BatchAndScalerTests
         scaler.TransformInPlace(all);
         restored.TransformInPlace(copy);
         Assert.That(copy, Is.EqualTo(all));
+        var inverted = (float[])all.Clone();
+        scaler.InverseTransformInPlace(inverted);
+        Assert.That(inverted, Is.EqualTo(matrices.SelectMany(m => m).ToArray()).Within(1e-3f));
         for (int c = 0; c < features - 1; c++)
         {
             var column = Enumerable.Range(0, all.Length / features).Select(r => (double)all[r * features + c]).ToArray();

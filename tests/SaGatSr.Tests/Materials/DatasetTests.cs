@@ -106,6 +106,8 @@ public class DatasetTests
         Assert.That(ex.Message, Does.Contain("not found"));
         var table = Assert.Throws<StructureFormatException>(() => Dataset.Load(MaterialsTestData.Cgcnn, "nope.csv"))!;
         Assert.That(table.Message, Does.Contain("nope.csv").And.Contain("not found"));
+        var fileWithTable = Assert.Throws<StructureFormatException>(() => Dataset.Load(Path.Combine(MaterialsTestData.Cgcnn, "1000041.cif"), "id_prop.csv"))!;
+        Assert.That(fileWithTable.Message, Does.Contain("needs a dataset folder"));
     }
 
     private sealed class SynchronousProgress(List<(int, int)> reports) : IProgress<(int done, int total)>

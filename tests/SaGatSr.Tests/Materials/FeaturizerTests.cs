@@ -23,6 +23,16 @@ public class FeaturizerTests
         Assert.That(features[features.IndexOf("X")].Description, Does.Contain("imputed with the median"), "X is missing for noble gases");
     }
 
+    private static string FeatureDocument => Path.Combine(MaterialsTestData.RepositoryRoot, "src", "Gat", "Materials", "FEATURES.md");
+
+    [Test]
+    public void ShippedFeatureDocumentIsCurrent() =>
+        Assert.That(File.ReadAllText(FeatureDocument).Replace("\r\n", "\n"), Is.EqualTo(Sae.FeatureTableMarkdown()),
+            "run the explicit test RegenerateFeatureDocument");
+
+    [Test, Explicit("writes src/Gat/Materials/FEATURES.md")]
+    public void RegenerateFeatureDocument() => File.WriteAllText(FeatureDocument, Sae.FeatureTableMarkdown());
+
     [Test]
     public void EveryShippedStructureGivesFiniteFeatures()
     {
@@ -34,6 +44,19 @@ public class FeaturizerTests
             Assert.That(m, Has.Length.EqualTo(s.AtomCount * 180));
             Assert.That(m.All(float.IsFinite), Path.GetFileName(file));
         }
+    }
+
+    [Test]
+    public void AtomsWithoutNeighboursStillGetFiniteFeatures()
+    {
+        var lattice = new double[,] { { 30, 0, 0 }, { 0, 30, 0 }, { 0, 0, 30 } };
+        var s = Structure.Create("sparse", lattice, [26, 8, 2], [[0, 0, 0], [10, 10, 10], [20, 5, 15]], false, "sparse");
+        var graph = CrystalGraph.Build(s, new GraphOptions { Cutoff = 4, KeepNearestBeyondCutoff = false });
+        Assert.That(graph.EdgeCount, Is.Zero);
+        var m = Sae.Featurize(s, graph);
+        Assert.That(m.All(float.IsFinite));
+        int nbMeanX = Sae.Features.IndexOf("nb_mean_X"), x = Sae.Features.IndexOf("X");
+        Assert.That(m[nbMeanX], Is.EqualTo(m[x]), "no neighbours: the neighbour mean falls back to the atom's own value");
     }
 
     [Test]
