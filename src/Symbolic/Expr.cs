@@ -136,14 +136,24 @@ public static class ExprPrinter
                 break;
             case ExprOpCode.Constant: sb.Append(Number(e.Value, n)); break;
             case ExprOpCode.Add or ExprOpCode.Sub:
+            {
                 Write(e.Left!, name, n, sb, 1);
-                sb.Append(e.Op == ExprOpCode.Add ? " + " : " - ");
-                Write(e.Right!, name, n, sb, 2);
+                // "a + -2 * b" reads as "a - 2 * b": a leading negative coefficient flips the sign.
+                var right = e.Right!;
+                bool subtract = e.Op == ExprOpCode.Sub;
+                if (right.Op == ExprOpCode.Constant && right.Value < 0)
+                    (right, subtract) = (Expr.Const(-right.Value), !subtract);
+                else if (right.Op == ExprOpCode.Mul && right.Left!.Op == ExprOpCode.Constant && right.Left.Value < 0)
+                    (right, subtract) = (Expr.Binary(ExprOpCode.Mul, Expr.Const(-right.Left.Value), right.Right!), !subtract);
+                sb.Append(subtract ? " - " : " + ");
+                Write(right, name, n, sb, 2);
                 break;
+            }
             case ExprOpCode.Mul:
                 Write(e.Left!, name, n, sb, 2);
                 sb.Append(n == Notation.Latex ? " \\cdot " : " * ");
-                Write(e.Right!, name, n, sb, 3);
+                // c * (a / b) equals c * a / b, so a quotient on the right needs no parentheses.
+                Write(e.Right!, name, n, sb, e.Right!.Op == ExprOpCode.Div ? 2 : 3);
                 break;
             case ExprOpCode.Div:
                 if (n == Notation.Latex)

@@ -28,6 +28,7 @@ internal sealed class SissoEngine
     // Parents: every feature that candidates are built from, with float64 values.
     private readonly List<Expr> parentExprs = new();
     private readonly List<double[]> parentValues = new();
+    private readonly List<Unit> parentUnits = new();
     private readonly List<Spec> specs = new();
     private long evaluations;
 
@@ -58,7 +59,12 @@ internal sealed class SissoEngine
         {
             parentExprs.Add(Expr.Var(f));
             parentValues.Add(table.Columns[f]);
+            parentUnits.Add(options.Units?.TryGetValue(table.Names[f], out var unit) == true ? Unit.Parse(unit) : Unit.Dimensionless);
         }
+
+        if (options.Units is not null)
+            foreach (var name in options.Units.Keys)
+                table.IndexOf(name);
 
         BuildFeatureSpace(unary, binary);
 
@@ -70,14 +76,14 @@ internal sealed class SissoEngine
         {
             cancel.ThrowIfCancellationRequested();
             if (d > 1 && OutOfTime) break;
-            progress?.Report(new SrProgress("sisso-screen", (d - 1.0) / options.MaxTerms, $"screening {TotalCandidates:N0} features against the {(d == 1 ? "target" : "residual")} for {d}-term models"));
+            progress?.Report(new SrProgress("sisso-screen", 0.2 + 0.8 * (d - 1.0) / options.MaxTerms, $"screening {TotalCandidates:N0} features against the {(d == 1 ? "target" : "residual")} for {d}-term models"));
             foreach (var picked in Screen(residual, subspaceSize, subspaceKeys))
             {
                 subspace.Add(picked);
                 subspaceKeys.Add(picked.Expr.ToString());
             }
 
-            progress?.Report(new SrProgress("sisso-l0", (d - 0.5) / options.MaxTerms, $"exhaustive {d}-term search over {subspace.Count} screened features"));
+            progress?.Report(new SrProgress("sisso-l0", 0.2 + 0.8 * (d - 0.5) / options.MaxTerms, $"exhaustive {d}-term search over {subspace.Count} screened features"));
             var models = L0Search(subspace, d);
             if (models.Count == 0) break;
             foreach (var model in models) formulas.Add(MakeFormula(model));
@@ -104,7 +110,8 @@ internal sealed class SissoEngine
             int parentCount = parentExprs.Count;
             for (int a = newFrom; a < parentCount; a++)
                 foreach (var op in unary)
-                    if (!Operators.IsRedundant(op, parentExprs[a]) && parentExprs[a].Size + 1 <= options.MaxFeatureComplexity)
+                    if (!Operators.IsRedundant(op, parentExprs[a]) && parentExprs[a].Size + 1 <= options.MaxFeatureComplexity
+                        && Unit.Apply(op, parentUnits[a]) is not null)
                         specs.Add(new Spec(op, a, -1));
             for (int a = newFrom; a < parentCount; a++)
             for (int b = 0; b < parentCount; b++)
@@ -116,11 +123,12 @@ internal sealed class SissoEngine
                 {
                     bool ordered = op == ExprOpCode.Div;
                     if (!ordered && bothNew && b < a) continue;
+                    if (Unit.Apply(op, parentUnits[a], parentUnits[b]) is null) continue;
                     specs.Add(new Spec(op, a, b));
                 }
             }
 
-            progress?.Report(new SrProgress("sisso-space", (double)rung / Math.Max(1, options.Rungs), $"rung {rung}: {specs.Count - rungStart:N0} new features ({TotalCandidates:N0} in all)"));
+            progress?.Report(new SrProgress("sisso-space", 0.2 * rung / Math.Max(1, options.Rungs), $"rung {rung}: {specs.Count - rungStart:N0} new features ({TotalCandidates:N0} in all)"));
             if (rung == options.Rungs) break;
 
             // The next rung extends the best-correlated features of this one.
@@ -130,11 +138,19 @@ internal sealed class SissoEngine
             {
                 parentExprs.Add(expr);
                 parentValues.Add(values);
+                parentUnits.Add(UnitOf(expr));
             }
 
             if (primaries == parentExprs.Count) break;
         }
     }
+
+    private Unit UnitOf(Expr e) => e.Op switch
+    {
+        ExprOpCode.Column => parentUnits[e.Feature],
+        _ when e.Right is null => Unit.Apply(e.Op, UnitOf(e.Left!))!,
+        _ => Unit.Apply(e.Op, UnitOf(e.Left!), UnitOf(e.Right))!,
+    };
 
     private Expr ExprOf(Spec s) => s.B < 0 ? Expr.Unary(s.Op, parentExprs[s.A]) : Expr.Binary(s.Op, parentExprs[s.A], parentExprs[s.B]);
 

@@ -24,6 +24,11 @@ public sealed class SrOptions
     public int MaxFeatureComplexity { get; set; } = 9;
     /// <summary>Parents of rung r &gt;= 2 are the primaries plus this many best-screened features of lower rungs, bounding growth.</summary>
     public int RungParentLimit { get; set; } = 60;
+    /// <summary>
+    /// Optional units by feature name (see <see cref="Unit.Parse"/>); when set, SISSO only builds dimensionally valid
+    /// features (no sums of different units, exp/log of dimensionless arguments only). Unlisted features are dimensionless.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Units { get; set; }
 
     // GP
     public int Islands { get; set; } = 4;

@@ -99,7 +99,7 @@ public static partial class Comparisons
         string device = Option(args, "--device", "cpu");
         int rungs = int.Parse(Option(args, "--rungs", "1"));
         Console.WriteLine($"SISSO, rungs {rungs}, 3 terms, SIS 100 per term, {samples} samples, device {device}, {Environment.ProcessorCount} cores");
-        Console.WriteLine($"{"features",8} {"space",10} {"median s",10} {"recovered",10}  best");
+        Console.WriteLine($"{"features",8} {"scored",10} {"median s",10} {"recovered",10}  best");
         foreach (int features in featureCounts)
         {
             var (table, y) = PlantedTable(features, samples, 3);
@@ -109,7 +109,7 @@ public static partial class Comparisons
             var terms = CanonicalForm.Terms(result!.Best.Expression, i => table.Names[i]).Where(t => Math.Abs(t.Value) > 1e-7).ToDictionary();
             bool recovered = terms.Count == 3 && Math.Abs(terms.GetValueOrDefault("a*b^-1") - 2.5) < 1e-3
                 && Math.Abs(terms.GetValueOrDefault("c^2") + 1.2) < 1e-3 && Math.Abs(terms.GetValueOrDefault("1") - 0.3) < 1e-3;
-            Console.WriteLine($"{features,8} {result.Evaluations / 3,10:N0} {ms / 1000,10:F3} {recovered,10}  {result.Best.ToText()}");
+            Console.WriteLine($"{features,8} {result.Evaluations,10:N0} {ms / 1000,10:F3} {recovered,10}  {result.Best.ToText()}");
         }
 
         return 0;
@@ -117,17 +117,20 @@ public static partial class Comparisons
 
     private static int SymbolicGpEvaluators(string[] args)
     {
-        var devices = Option(args, "--devices", "cpu,ilgpu-cpu").Split(',');
+        // device[:interpreted|emitted]
+        var devices = Option(args, "--devices", "cpu,ilgpu-cpu:interpreted,ilgpu-cpu:emitted").Split(',');
         int generations = int.Parse(Option(args, "--generations", "10"));
         int samples = int.Parse(Option(args, "--samples", "1000"));
         var (table, y) = PlantedTable(10, samples, 4);
         Console.WriteLine($"GP 2 islands x 200, {generations} generations, {samples} samples, {Environment.ProcessorCount} cores");
-        foreach (var device in devices)
+        foreach (var spec in devices)
         {
-            var options = new SrOptions { Engine = "gp", Device = device, Islands = 2, PopulationSize = 200, Generations = generations, Seed = 1 };
+            var parts = spec.Split(':');
+            var options = new SrOptions { Engine = "gp", Device = parts[0], Islands = 2, PopulationSize = 200, Generations = generations, Seed = 1,
+                GpDeviceKernel = parts.Length > 1 ? parts[1] : "interpreted" };
             var watch = Stopwatch.StartNew();
             var result = SymbolicRegressor.Fit(table, y, options);
-            Console.WriteLine($"{result.Device,-40} {watch.Elapsed.TotalSeconds / generations,8:F3} s/generation  {result.Evaluations:N0} evaluations  best R2 {result.Best.R2:F5}");
+            Console.WriteLine($"{result.Device + (parts.Length > 1 ? " " + parts[1] : ""),-50} {watch.Elapsed.TotalSeconds / generations,8:F3} s/generation  {result.Evaluations:N0} evaluations  best R2 {result.Best.R2:F5}");
         }
 
         return 0;

@@ -44,12 +44,14 @@ public class GpTests
         Assert.Catch<OperationCanceledException>(() => SymbolicRegressor.Fit(table, y, Options(1), null, cancel.Token));
     }
 
-    [Test]
-    public void ReportsProgress()
+    [TestCase("gp")]
+    [TestCase("sisso")]
+    public void ReportsMonotonicProgress(string engine)
     {
         var (table, y) = SissoRecoveryTests.Synthetic(34, 30, [("a", 0.5, 3)], 1, r => r["a"] * r["a"]);
         var reports = new List<SrProgress>();
         var options = Options(1);
+        options.Engine = engine;
         options.Generations = 10;
         SymbolicRegressor.Fit(table, y, options, new SynchronousProgress(reports.Add));
         Assert.That(reports, Is.Not.Empty);
