@@ -320,10 +320,10 @@ internal sealed class SissoEngine
         int budget = options.MaxComplexity - 1 - 3 * d;
 
         // Explained variance of the unit target = ||w||^2 where L w = b_S, L L^T = G_S.
-        var perFirst = new List<(double Explained, int[] Subset)>[m];
+        var perFirst = new List<(double Explained, int Size, int[] Subset)>[m];
         Parallel.For(0, m, new ParallelOptions { CancellationToken = cancel }, first =>
         {
-            var best = new List<(double, int[])>();
+            var best = new List<(double, int, int[])>();
             var idx = new int[d];
             var l = new double[d, d];
             var w = new double[d];
@@ -338,7 +338,7 @@ internal sealed class SissoEngine
             {
                 if (depth == d)
                 {
-                    Insert(best, explained, idx);
+                    Insert(best, explained, size, idx);
                     return;
                 }
 
@@ -365,19 +365,25 @@ internal sealed class SissoEngine
             }
         });
 
-        var merged = new List<(double Explained, int[] Subset)>();
+        var merged = new List<(double Explained, int Size, int[] Subset)>();
         foreach (var list in perFirst)
-            foreach (var (e, s) in list)
-                Insert(merged, e, s);
+            foreach (var (e, size, subset) in list)
+                Insert(merged, e, size, subset);
         return merged.Select(m2 => BuildModel(subspace, m2.Subset)).Where(e => e is not null).Select(e => e!).ToList();
     }
 
-    private static void Insert(List<(double Explained, int[] Subset)> best, double explained, int[] subset)
+    /// <summary>Explained-variance differences below this (the unit target's round-off) are ties, won by the simpler model.</summary>
+    private const double ExplainedTolerance = 1e-10;
+
+    private static bool Better(double explained, int size, double otherExplained, int otherSize) =>
+        explained > otherExplained + ExplainedTolerance || (explained >= otherExplained - ExplainedTolerance && size < otherSize);
+
+    private static void Insert(List<(double Explained, int Size, int[] Subset)> best, double explained, int size, int[] subset)
     {
-        if (best.Count == ModelsKeptPerDimension && explained <= best[^1].Explained) return;
+        if (best.Count == ModelsKeptPerDimension && !Better(explained, size, best[^1].Explained, best[^1].Size)) return;
         int at = best.Count;
-        while (at > 0 && explained > best[at - 1].Explained) at--;
-        best.Insert(at, (explained, (int[])subset.Clone()));
+        while (at > 0 && Better(explained, size, best[at - 1].Explained, best[at - 1].Size)) at--;
+        best.Insert(at, (explained, size, (int[])subset.Clone()));
         if (best.Count > ModelsKeptPerDimension) best.RemoveAt(best.Count - 1);
     }
 

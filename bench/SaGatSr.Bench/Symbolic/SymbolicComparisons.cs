@@ -109,7 +109,7 @@ public static partial class Comparisons
             var terms = CanonicalForm.Terms(result!.Best.Expression, i => table.Names[i]).Where(t => Math.Abs(t.Value) > 1e-7).ToDictionary();
             bool recovered = terms.Count == 3 && Math.Abs(terms.GetValueOrDefault("a*b^-1") - 2.5) < 1e-3
                 && Math.Abs(terms.GetValueOrDefault("c^2") + 1.2) < 1e-3 && Math.Abs(terms.GetValueOrDefault("1") - 0.3) < 1e-3;
-            Console.WriteLine($"{features,8} {result.Evaluations,10:N0} {ms / 1000,10:F3} {recovered,10}  {result.Best.ToText()}");
+            Console.WriteLine($"{features,8} {result.Evaluations,10:N0} {ms / 1000,10:F3} {recovered,10}  {result.Best.ToText()}  =  {result.Best.ToSimplifiedText()}");
         }
 
         return 0;
