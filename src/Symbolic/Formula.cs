@@ -90,6 +90,8 @@ public sealed class SrResult
     public required long Evaluations { get; init; }
     public required string Engine { get; init; }
     public required string Device { get; init; }
+    /// <summary>Wall time per stage: SISSO "space", "screen", "l0"; GP "evolve".</summary>
+    public required IReadOnlyDictionary<string, double> StageSeconds { get; init; }
 }
 
 /// <summary>Pareto front extraction and the choice of the best formula on it.</summary>

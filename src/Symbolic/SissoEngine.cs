@@ -49,6 +49,16 @@ internal sealed class SissoEngine
 
     public long Evaluations => evaluations;
 
+    /// <summary>Seconds spent building the space (including rung-parent screening), screening, and in the L0 search.</summary>
+    public Dictionary<string, double> StageSeconds { get; } = new() { ["space"] = 0, ["screen"] = 0, ["l0"] = 0 };
+
+    private T Timed<T>(string stage, Func<T> work)
+    {
+        var watch = Stopwatch.StartNew();
+        try { return work(); }
+        finally { StageSeconds[stage] += watch.Elapsed.TotalSeconds; }
+    }
+
     private bool OutOfTime => clock.Elapsed > options.TimeLimit;
 
     public List<Formula> Run()
@@ -66,7 +76,7 @@ internal sealed class SissoEngine
             foreach (var name in options.Units.Keys)
                 table.IndexOf(name);
 
-        BuildFeatureSpace(unary, binary);
+        Timed("space", () => { BuildFeatureSpace(unary, binary); return 0; });
 
         var formulas = new List<Formula> { MakeFormula(Expr.Const(y.Average())) };
         var subspace = new List<(Expr Expr, double[] Values)>();
@@ -77,14 +87,14 @@ internal sealed class SissoEngine
             cancel.ThrowIfCancellationRequested();
             if (d > 1 && OutOfTime) break;
             progress?.Report(new SrProgress("sisso-screen", 0.2 + 0.8 * (d - 1.0) / options.MaxTerms, $"screening {TotalCandidates:N0} features against the {(d == 1 ? "target" : "residual")} for {d}-term models"));
-            foreach (var picked in Screen(residual, subspaceSize, subspaceKeys))
+            foreach (var picked in Timed("screen", () => Screen(residual, subspaceSize, subspaceKeys)))
             {
                 subspace.Add(picked);
                 subspaceKeys.Add(picked.Expr.ToString());
             }
 
             progress?.Report(new SrProgress("sisso-l0", 0.2 + 0.8 * (d - 0.5) / options.MaxTerms, $"exhaustive {d}-term search over {subspace.Count} screened features"));
-            var models = L0Search(subspace, d);
+            var models = Timed("l0", () => L0Search(subspace, d));
             if (models.Count == 0) break;
             foreach (var model in models) formulas.Add(MakeFormula(model));
             var best = models[0].Evaluate(table.Columns, n);

@@ -99,7 +99,7 @@ public static partial class Comparisons
         string device = Option(args, "--device", "cpu");
         int rungs = int.Parse(Option(args, "--rungs", "1"));
         Console.WriteLine($"SISSO, rungs {rungs}, 3 terms, SIS 100 per term, {samples} samples, device {device}, {Environment.ProcessorCount} cores");
-        Console.WriteLine($"{"features",8} {"scored",10} {"median s",10} {"recovered",10}  best");
+        Console.WriteLine($"{"features",8} {"scored",10} {"median s",10} {"space s",8} {"screen s",8} {"L0 s",8} {"recovered",10}  best");
         foreach (int features in featureCounts)
         {
             var (table, y) = PlantedTable(features, samples, 3);
@@ -109,7 +109,7 @@ public static partial class Comparisons
             var terms = CanonicalForm.Terms(result!.Best.Expression, i => table.Names[i]).Where(t => Math.Abs(t.Value) > 1e-7).ToDictionary();
             bool recovered = terms.Count == 3 && Math.Abs(terms.GetValueOrDefault("a*b^-1") - 2.5) < 1e-3
                 && Math.Abs(terms.GetValueOrDefault("c^2") + 1.2) < 1e-3 && Math.Abs(terms.GetValueOrDefault("1") - 0.3) < 1e-3;
-            Console.WriteLine($"{features,8} {result.Evaluations,10:N0} {ms / 1000,10:F3} {recovered,10}  {result.Best.ToText()}  =  {result.Best.ToSimplifiedText()}");
+            Console.WriteLine($"{features,8} {result.Evaluations,10:N0} {ms / 1000,10:F3} {result.StageSeconds["space"],8:F3} {result.StageSeconds["screen"],8:F3} {result.StageSeconds["l0"],8:F3} {recovered,10}  {result.Best.ToText()}  =  {result.Best.ToSimplifiedText()}");
         }
 
         return 0;
