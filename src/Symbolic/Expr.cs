@@ -35,7 +35,6 @@ public sealed class Expr
         ExprSemantics.Arity(op) == 2 ? new(op, 0, 0, a, b) : throw new ArgumentException($"{op} is not binary.");
 
     public bool IsLeaf => Left is null;
-    public Expr WithValue(double value) => Op == ExprOpCode.Constant ? Const(value) : throw new InvalidOperationException("Not a constant.");
     public Expr WithChildren(Expr left, Expr? right) => new(Op, Feature, Value, left, right);
 
     public IEnumerable<Expr> Nodes()
@@ -44,8 +43,6 @@ public sealed class Expr
         if (Left is not null) foreach (var n in Left.Nodes()) yield return n;
         if (Right is not null) foreach (var n in Right.Nodes()) yield return n;
     }
-
-    public int Depth => 1 + Math.Max(Left?.Depth ?? 0, Right?.Depth ?? 0);
 
     /// <summary>Postfix program plus constant values in slot order.</summary>
     public ExprProgram ToProgram(List<double> constants)

@@ -207,13 +207,19 @@ internal sealed class SissoEngine
 
     private static long ValueHash(double[] unit)
     {
-        // Sign-normalised so f and -f (same span) collide.
+        // Sign-normalised so f and -f (same span) collide. FNV-1a, not HashCode: that one is randomised per process,
+        // and a collision here drops a feature, so it must not vary between runs.
         double sign = 1;
         foreach (var v in unit)
             if (Math.Abs(v) > 1e-9) { sign = Math.Sign(v); break; }
-        var hash = new HashCode();
-        foreach (var v in unit) hash.Add(Math.Round(sign * v * 1e7));
-        return hash.ToHashCode();
+        ulong hash = 14695981039346656037;
+        foreach (var v in unit)
+        {
+            hash ^= (ulong)(long)Math.Round(sign * v * 1e7);
+            hash *= 1099511628211;
+        }
+
+        return (long)hash;
     }
 
     /// <summary>|Pearson correlation| of every spec in [start, end) with the centred unit target; 0 for invalid ones.</summary>
