@@ -8,7 +8,7 @@ public static partial class Comparisons
 {
     private static void RegisterSymbolic()
     {
-        Register("sr-eval", "expression batch evaluators: node-evaluations/s (interpreter, cpu SIMD, ILGPU); --devices a,b --samples N --programs N",
+        Register("sr-eval", "expression batch evaluators: node-evaluations/s (interpreter, cpu SIMD, ILGPU); --devices a,b --samples N --programs N --ops all|arith",
             SymbolicEvaluatorThroughput);
         Register("sr-scaling", "SISSO time to recover y = 2.5 a/b - 1.2 c^2 + 0.3 with 10/20/40/180 input features; --features a,b --samples N --device d",
             SymbolicRecoveryScaling);
@@ -26,8 +26,9 @@ public static partial class Comparisons
     private static readonly ExprOpCode[] BenchBinary = [ExprOpCode.Add, ExprOpCode.Sub, ExprOpCode.Mul, ExprOpCode.Div];
 
     /// <summary>Random full-ish programs of the size GP and SISSO produce (depth 4, about 10 to 20 nodes).</summary>
-    private static List<ExprProgram> RandomPrograms(Random random, int count, int columns, List<float> constants)
+    private static List<ExprProgram> RandomPrograms(Random random, int count, int columns, List<float> constants, bool arithmeticOnly = false)
     {
+        double unaryShare = arithmeticOnly ? 0 : 0.25;
         var programs = new List<ExprProgram>();
         for (int k = 0; k < count; k++)
         {
@@ -42,7 +43,7 @@ public static partial class Comparisons
                     return;
                 }
 
-                if (random.NextDouble() < 0.25) { Grow(depth - 1); code.Add(new(BenchUnary[random.Next(BenchUnary.Length)])); }
+                if (random.NextDouble() < unaryShare) { Grow(depth - 1); code.Add(new(BenchUnary[random.Next(BenchUnary.Length)])); }
                 else { Grow(depth - 1); Grow(depth - 1); code.Add(new(BenchBinary[random.Next(BenchBinary.Length)])); }
             }
 
@@ -61,9 +62,10 @@ public static partial class Comparisons
         var random = new Random(1);
         var columns = Enumerable.Range(0, 20).Select(_ => Enumerable.Range(0, samples).Select(_ => (float)(random.NextDouble() * 3 + 0.1)).ToArray()).ToArray();
         var constants = new List<float>();
-        var programs = RandomPrograms(random, count, columns.Length, constants);
+        bool arithmeticOnly = Option(args, "--ops", "all") == "arith";
+        var programs = RandomPrograms(random, count, columns.Length, constants, arithmeticOnly);
         long nodes = programs.Sum(p => (long)p.Code.Length) * samples;
-        Console.WriteLine($"{count} programs, {programs.Sum(p => p.Code.Length)} nodes, {samples} samples, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"{count} programs, {programs.Sum(p => p.Code.Length)} nodes, {samples} samples, ops {(arithmeticOnly ? "+ - * /" : "+ - * / exp log sqrt ^2 ^-1")}, {Environment.ProcessorCount} cores");
         Console.WriteLine($"{"device",-40} {"first ms",10} {"median ms",10} {"Gnode/s",10} {"vs interp",10}");
         double? interpreter = null;
         foreach (var spec in devices)
