@@ -22,6 +22,15 @@ public class GpTests
     }
 
     [Test]
+    public void RecoversFeynmanI_14_4()
+    {
+        // U = k x^2 / 2 (Feynman database I.14.4) among noise features.
+        var (table, y) = SissoRecoveryTests.Synthetic(35, 80, [("k", 1, 5), ("x", 1, 5)], 4, r => 0.5 * r["k"] * r["x"] * r["x"]);
+        var result = SymbolicRegressor.Fit(table, y, Options(3));
+        SissoRecoveryTests.AssertRecovered(result.Best, table, new() { ["k*x^2"] = 0.5 });
+    }
+
+    [Test]
     public void SameSeedGivesTheSameFront()
     {
         var (table, y) = SissoRecoveryTests.Synthetic(32, 50, [("a", 0.5, 3), ("b", 0.5, 3)], 2, r => r["a"] / r["b"] + r["a"]);
