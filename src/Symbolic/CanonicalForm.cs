@@ -17,6 +17,22 @@ public static class CanonicalForm
         return terms.Where(t => t.Value != 0).ToDictionary(t => Key(t.Key), t => t.Value);
     }
 
+    /// <summary>The expanded sum as text, constant term first, e.g. "0.3 + 2.5*a*b^-1 - 1.2*c^2".</summary>
+    public static string Simplified(Expr e, Func<int, string>? name = null)
+    {
+        var terms = Terms(e, name).Where(t => t.Value != 0).OrderBy(t => t.Key == "1" ? 0 : 1).ThenBy(t => t.Key, StringComparer.Ordinal).ToList();
+        if (terms.Count == 0) return "0";
+        var sb = new System.Text.StringBuilder();
+        foreach (var (key, value) in terms)
+        {
+            string magnitude = Math.Abs(value).ToString("G6", CultureInfo.InvariantCulture);
+            sb.Append(sb.Length == 0 ? (value < 0 ? "-" : "") : (value < 0 ? " - " : " + "));
+            sb.Append(key == "1" ? magnitude : magnitude == "1" ? key : $"{magnitude}*{key}");
+        }
+
+        return sb.ToString();
+    }
+
     /// <summary>Canonical text of the structure with coefficients removed.</summary>
     public static string Structure(Expr e, Func<int, string>? name = null) =>
         string.Join(" + ", Terms(e, name).Keys.Order(StringComparer.Ordinal));

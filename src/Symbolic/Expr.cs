@@ -35,7 +35,6 @@ public sealed class Expr
         ExprSemantics.Arity(op) == 2 ? new(op, 0, 0, a, b) : throw new ArgumentException($"{op} is not binary.");
 
     public bool IsLeaf => Left is null;
-    public Expr WithValue(double value) => Op == ExprOpCode.Constant ? Const(value) : throw new InvalidOperationException("Not a constant.");
     public Expr WithChildren(Expr left, Expr? right) => new(Op, Feature, Value, left, right);
 
     public IEnumerable<Expr> Nodes()
@@ -44,8 +43,6 @@ public sealed class Expr
         if (Left is not null) foreach (var n in Left.Nodes()) yield return n;
         if (Right is not null) foreach (var n in Right.Nodes()) yield return n;
     }
-
-    public int Depth => 1 + Math.Max(Left?.Depth ?? 0, Right?.Depth ?? 0);
 
     /// <summary>Postfix program plus constant values in slot order.</summary>
     public ExprProgram ToProgram(List<double> constants)
@@ -136,14 +133,24 @@ public static class ExprPrinter
                 break;
             case ExprOpCode.Constant: sb.Append(Number(e.Value, n)); break;
             case ExprOpCode.Add or ExprOpCode.Sub:
+            {
                 Write(e.Left!, name, n, sb, 1);
-                sb.Append(e.Op == ExprOpCode.Add ? " + " : " - ");
-                Write(e.Right!, name, n, sb, 2);
+                // "a + -2 * b" reads as "a - 2 * b": a leading negative coefficient flips the sign.
+                var right = e.Right!;
+                bool subtract = e.Op == ExprOpCode.Sub;
+                if (right.Op == ExprOpCode.Constant && right.Value < 0)
+                    (right, subtract) = (Expr.Const(-right.Value), !subtract);
+                else if (right.Op == ExprOpCode.Mul && right.Left!.Op == ExprOpCode.Constant && right.Left.Value < 0)
+                    (right, subtract) = (Expr.Binary(ExprOpCode.Mul, Expr.Const(-right.Left.Value), right.Right!), !subtract);
+                sb.Append(subtract ? " - " : " + ");
+                Write(right, name, n, sb, 2);
                 break;
+            }
             case ExprOpCode.Mul:
                 Write(e.Left!, name, n, sb, 2);
                 sb.Append(n == Notation.Latex ? " \\cdot " : " * ");
-                Write(e.Right!, name, n, sb, 3);
+                // c * (a / b) equals c * a / b, so a quotient on the right needs no parentheses.
+                Write(e.Right!, name, n, sb, e.Right!.Op == ExprOpCode.Div ? 2 : 3);
                 break;
             case ExprOpCode.Div:
                 if (n == Notation.Latex)

@@ -47,6 +47,8 @@ public sealed class Formula
 
     public string ToText() => ExprPrinter.Text(Expression, Name);
     public string ToLatex() => ExprPrinter.Latex(Expression, Name);
+    /// <summary>Expanded into a sum of monomials (see <see cref="CanonicalForm"/>): equivalent forms print alike.</summary>
+    public string ToSimplifiedText() => CanonicalForm.Simplified(Expression, Name);
 
     /// <summary>A self-contained static C# method taking the used features as double parameters.</summary>
     public string ToCSharp(string methodName = "Predict")
@@ -88,6 +90,8 @@ public sealed class SrResult
     public required long Evaluations { get; init; }
     public required string Engine { get; init; }
     public required string Device { get; init; }
+    /// <summary>Wall time per stage: SISSO "space", "screen", "l0"; GP "evolve".</summary>
+    public required IReadOnlyDictionary<string, double> StageSeconds { get; init; }
 }
 
 /// <summary>Pareto front extraction and the choice of the best formula on it.</summary>
@@ -152,6 +156,7 @@ public static class FormulaReport
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"{f.Complexity,4} {f.Mae,12:G6} {f.Rmse,12:G6} {f.R2,10:F6}  {(ReferenceEquals(f, r.Best) ? "* " : "  ")}{f.ToText()}"));
         sb.AppendLine($"best: {r.Best.ToText()}");
+        sb.AppendLine($"expanded: {r.Best.ToSimplifiedText()}");
         sb.AppendLine($"latex: {r.Best.ToLatex()}");
         return sb.ToString();
     }

@@ -83,7 +83,8 @@ internal sealed class GpEngine
 
     private List<Formula> Search()
     {
-        var randoms = Enumerable.Range(0, options.Islands).Select(i => new Random(HashCode.Combine(options.Seed, i))).ToArray();
+        // Not HashCode.Combine: it is randomised per process, and a seed must give the same run in every process.
+        var randoms = Enumerable.Range(0, options.Islands).Select(i => new Random(unchecked(options.Seed * 1_000_003 + i))).ToArray();
         var islands = randoms.Select(r => Enumerable.Range(0, options.PopulationSize).Select(k => new Individual(RandomTree(r, 2 + k % 4, k % 2 == 0))).ToList()).ToArray();
         EvaluateAll(islands.SelectMany(i => i).ToList());
         for (int generation = 1; generation <= options.Generations; generation++)

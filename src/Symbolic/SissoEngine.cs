@@ -28,6 +28,7 @@ internal sealed class SissoEngine
     // Parents: every feature that candidates are built from, with float64 values.
     private readonly List<Expr> parentExprs = new();
     private readonly List<double[]> parentValues = new();
+    private readonly List<Unit> parentUnits = new();
     private readonly List<Spec> specs = new();
     private long evaluations;
 
@@ -48,6 +49,16 @@ internal sealed class SissoEngine
 
     public long Evaluations => evaluations;
 
+    /// <summary>Seconds spent building the space (including rung-parent screening), screening, and in the L0 search.</summary>
+    public Dictionary<string, double> StageSeconds { get; } = new() { ["space"] = 0, ["screen"] = 0, ["l0"] = 0 };
+
+    private T Timed<T>(string stage, Func<T> work)
+    {
+        var watch = Stopwatch.StartNew();
+        try { return work(); }
+        finally { StageSeconds[stage] += watch.Elapsed.TotalSeconds; }
+    }
+
     private bool OutOfTime => clock.Elapsed > options.TimeLimit;
 
     public List<Formula> Run()
@@ -58,9 +69,14 @@ internal sealed class SissoEngine
         {
             parentExprs.Add(Expr.Var(f));
             parentValues.Add(table.Columns[f]);
+            parentUnits.Add(options.Units?.TryGetValue(table.Names[f], out var unit) == true ? Unit.Parse(unit) : Unit.Dimensionless);
         }
 
-        BuildFeatureSpace(unary, binary);
+        if (options.Units is not null)
+            foreach (var name in options.Units.Keys)
+                table.IndexOf(name);
+
+        Timed("space", () => { BuildFeatureSpace(unary, binary); return 0; });
 
         var formulas = new List<Formula> { MakeFormula(Expr.Const(y.Average())) };
         var subspace = new List<(Expr Expr, double[] Values)>();
@@ -70,15 +86,15 @@ internal sealed class SissoEngine
         {
             cancel.ThrowIfCancellationRequested();
             if (d > 1 && OutOfTime) break;
-            progress?.Report(new SrProgress("sisso-screen", (d - 1.0) / options.MaxTerms, $"screening {TotalCandidates:N0} features against the {(d == 1 ? "target" : "residual")} for {d}-term models"));
-            foreach (var picked in Screen(residual, subspaceSize, subspaceKeys))
+            progress?.Report(new SrProgress("sisso-screen", 0.2 + 0.8 * (d - 1.0) / options.MaxTerms, $"screening {TotalCandidates:N0} features against the {(d == 1 ? "target" : "residual")} for {d}-term models"));
+            foreach (var picked in Timed("screen", () => Screen(residual, subspaceSize, subspaceKeys)))
             {
                 subspace.Add(picked);
                 subspaceKeys.Add(picked.Expr.ToString());
             }
 
-            progress?.Report(new SrProgress("sisso-l0", (d - 0.5) / options.MaxTerms, $"exhaustive {d}-term search over {subspace.Count} screened features"));
-            var models = L0Search(subspace, d);
+            progress?.Report(new SrProgress("sisso-l0", 0.2 + 0.8 * (d - 0.5) / options.MaxTerms, $"exhaustive {d}-term search over {subspace.Count} screened features"));
+            var models = Timed("l0", () => L0Search(subspace, d));
             if (models.Count == 0) break;
             foreach (var model in models) formulas.Add(MakeFormula(model));
             var best = models[0].Evaluate(table.Columns, n);
@@ -104,7 +120,8 @@ internal sealed class SissoEngine
             int parentCount = parentExprs.Count;
             for (int a = newFrom; a < parentCount; a++)
                 foreach (var op in unary)
-                    if (!Operators.IsRedundant(op, parentExprs[a]) && parentExprs[a].Size + 1 <= options.MaxFeatureComplexity)
+                    if (!Operators.IsRedundant(op, parentExprs[a]) && parentExprs[a].Size + 1 <= options.MaxFeatureComplexity
+                        && Unit.Apply(op, parentUnits[a]) is not null)
                         specs.Add(new Spec(op, a, -1));
             for (int a = newFrom; a < parentCount; a++)
             for (int b = 0; b < parentCount; b++)
@@ -116,11 +133,12 @@ internal sealed class SissoEngine
                 {
                     bool ordered = op == ExprOpCode.Div;
                     if (!ordered && bothNew && b < a) continue;
+                    if (Unit.Apply(op, parentUnits[a], parentUnits[b]) is null) continue;
                     specs.Add(new Spec(op, a, b));
                 }
             }
 
-            progress?.Report(new SrProgress("sisso-space", (double)rung / Math.Max(1, options.Rungs), $"rung {rung}: {specs.Count - rungStart:N0} new features ({TotalCandidates:N0} in all)"));
+            progress?.Report(new SrProgress("sisso-space", 0.2 * rung / Math.Max(1, options.Rungs), $"rung {rung}: {specs.Count - rungStart:N0} new features ({TotalCandidates:N0} in all)"));
             if (rung == options.Rungs) break;
 
             // The next rung extends the best-correlated features of this one.
@@ -130,11 +148,19 @@ internal sealed class SissoEngine
             {
                 parentExprs.Add(expr);
                 parentValues.Add(values);
+                parentUnits.Add(UnitOf(expr));
             }
 
             if (primaries == parentExprs.Count) break;
         }
     }
+
+    private Unit UnitOf(Expr e) => e.Op switch
+    {
+        ExprOpCode.Column => parentUnits[e.Feature],
+        _ when e.Right is null => Unit.Apply(e.Op, UnitOf(e.Left!))!,
+        _ => Unit.Apply(e.Op, UnitOf(e.Left!), UnitOf(e.Right))!,
+    };
 
     private Expr ExprOf(Spec s) => s.B < 0 ? Expr.Unary(s.Op, parentExprs[s.A]) : Expr.Binary(s.Op, parentExprs[s.A], parentExprs[s.B]);
 
@@ -181,13 +207,19 @@ internal sealed class SissoEngine
 
     private static long ValueHash(double[] unit)
     {
-        // Sign-normalised so f and -f (same span) collide.
+        // Sign-normalised so f and -f (same span) collide. FNV-1a, not HashCode: that one is randomised per process,
+        // and a collision here drops a feature, so it must not vary between runs.
         double sign = 1;
         foreach (var v in unit)
             if (Math.Abs(v) > 1e-9) { sign = Math.Sign(v); break; }
-        var hash = new HashCode();
-        foreach (var v in unit) hash.Add(Math.Round(sign * v * 1e7));
-        return hash.ToHashCode();
+        ulong hash = 14695981039346656037;
+        foreach (var v in unit)
+        {
+            hash ^= (ulong)(long)Math.Round(sign * v * 1e7);
+            hash *= 1099511628211;
+        }
+
+        return (long)hash;
     }
 
     /// <summary>|Pearson correlation| of every spec in [start, end) with the centred unit target; 0 for invalid ones.</summary>
@@ -304,10 +336,10 @@ internal sealed class SissoEngine
         int budget = options.MaxComplexity - 1 - 3 * d;
 
         // Explained variance of the unit target = ||w||^2 where L w = b_S, L L^T = G_S.
-        var perFirst = new List<(double Explained, int[] Subset)>[m];
+        var perFirst = new List<(double Explained, int Size, int[] Subset)>[m];
         Parallel.For(0, m, new ParallelOptions { CancellationToken = cancel }, first =>
         {
-            var best = new List<(double, int[])>();
+            var best = new List<(double, int, int[])>();
             var idx = new int[d];
             var l = new double[d, d];
             var w = new double[d];
@@ -322,7 +354,7 @@ internal sealed class SissoEngine
             {
                 if (depth == d)
                 {
-                    Insert(best, explained, idx);
+                    Insert(best, explained, size, idx);
                     return;
                 }
 
@@ -349,19 +381,25 @@ internal sealed class SissoEngine
             }
         });
 
-        var merged = new List<(double Explained, int[] Subset)>();
+        var merged = new List<(double Explained, int Size, int[] Subset)>();
         foreach (var list in perFirst)
-            foreach (var (e, s) in list)
-                Insert(merged, e, s);
+            foreach (var (e, size, subset) in list)
+                Insert(merged, e, size, subset);
         return merged.Select(m2 => BuildModel(subspace, m2.Subset)).Where(e => e is not null).Select(e => e!).ToList();
     }
 
-    private static void Insert(List<(double Explained, int[] Subset)> best, double explained, int[] subset)
+    /// <summary>Explained-variance differences below this (the unit target's round-off) are ties, won by the simpler model.</summary>
+    private const double ExplainedTolerance = 1e-10;
+
+    private static bool Better(double explained, int size, double otherExplained, int otherSize) =>
+        explained > otherExplained + ExplainedTolerance || (explained >= otherExplained - ExplainedTolerance && size < otherSize);
+
+    private static void Insert(List<(double Explained, int Size, int[] Subset)> best, double explained, int size, int[] subset)
     {
-        if (best.Count == ModelsKeptPerDimension && explained <= best[^1].Explained) return;
+        if (best.Count == ModelsKeptPerDimension && !Better(explained, size, best[^1].Explained, best[^1].Size)) return;
         int at = best.Count;
-        while (at > 0 && explained > best[at - 1].Explained) at--;
-        best.Insert(at, (explained, (int[])subset.Clone()));
+        while (at > 0 && Better(explained, size, best[at - 1].Explained, best[at - 1].Size)) at--;
+        best.Insert(at, (explained, size, (int[])subset.Clone()));
         if (best.Count > ModelsKeptPerDimension) best.RemoveAt(best.Count - 1);
     }
 

@@ -10,6 +10,10 @@ public sealed class SrOptions
     public string[] Operators { get; set; } = AllOperators;
     /// <summary>Largest formula size in nodes, counting the coefficients of the final model.</summary>
     public int MaxComplexity { get; set; } = 30;
+    /// <summary>
+    /// Wall-clock budget. GP checks it every generation; SISSO between stages (it always finishes the 1-term model,
+    /// then skips larger models once over the limit). Either way the best formulas found so far are returned.
+    /// </summary>
     public TimeSpan TimeLimit { get; set; } = TimeSpan.FromMinutes(5);
     public int Seed { get; set; } = 1;
     /// <summary>Evaluator for candidate batches: cpu | interpreter | ilgpu-cpu | cuda | opencl.</summary>
@@ -24,6 +28,11 @@ public sealed class SrOptions
     public int MaxFeatureComplexity { get; set; } = 9;
     /// <summary>Parents of rung r &gt;= 2 are the primaries plus this many best-screened features of lower rungs, bounding growth.</summary>
     public int RungParentLimit { get; set; } = 60;
+    /// <summary>
+    /// Optional units by feature name (see <see cref="Unit.Parse"/>); when set, SISSO only builds dimensionally valid
+    /// features (no sums of different units, exp/log of dimensionless arguments only). Unlisted features are dimensionless.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Units { get; set; }
 
     // GP
     public int Islands { get; set; } = 4;
@@ -41,6 +50,17 @@ public sealed class SrOptions
     /// brings new structures) or "emitted" (a compiled kernel per generation's structure; see bench/RESULTS-symbolic.md).
     /// </summary>
     public string GpDeviceKernel { get; set; } = "interpreted";
+
+    /// <summary>Parses a CLI operator list such as "+,-,*,/,exp,^2" (commas or spaces), rejecting unknown names.</summary>
+    public static string[] ParseOperators(string list)
+    {
+        var names = list.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0) throw new ArgumentException("The operator list is empty.");
+        foreach (var name in names)
+            if (!AllOperators.Contains(name) && name is not ("abs" or "neg"))
+                throw new ArgumentException($"Unknown operator '{name}'; known: {string.Join(" ", AllOperators)} abs neg.");
+        return names;
+    }
 
     internal void Validate()
     {

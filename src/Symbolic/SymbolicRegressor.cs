@@ -21,17 +21,21 @@ public static class SymbolicRegressor
         device?.SetData(x.Columns.Select(c => c.Select(v => (float)v).ToArray()).ToArray());
         List<Formula> candidates;
         long evaluations;
+        IReadOnlyDictionary<string, double> stages;
         if (options.Engine == "sisso")
         {
             var engine = new SissoEngine(x, y, options, progress, cancel, clock, device);
             candidates = engine.Run();
             evaluations = engine.Evaluations;
+            stages = engine.StageSeconds;
         }
         else
         {
             var engine = new GpEngine(x, y, options, progress, cancel, clock, device);
+            var watch = Stopwatch.StartNew();
             candidates = engine.Run();
             evaluations = engine.Evaluations;
+            stages = new Dictionary<string, double> { ["evolve"] = watch.Elapsed.TotalSeconds };
         }
 
         var front = ParetoSelection.Front(candidates, options.MaxComplexity);
@@ -44,6 +48,7 @@ public static class SymbolicRegressor
             Evaluations = evaluations,
             Engine = options.Engine,
             Device = device?.Name ?? "cpu-simd",
+            StageSeconds = stages,
         };
     }
 }

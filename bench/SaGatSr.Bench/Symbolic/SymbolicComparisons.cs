@@ -8,7 +8,7 @@ public static partial class Comparisons
 {
     private static void RegisterSymbolic()
     {
-        Register("sr-eval", "expression batch evaluators: node-evaluations/s (interpreter, cpu SIMD, ILGPU); --devices a,b --samples N --programs N",
+        Register("sr-eval", "expression batch evaluators: node-evaluations/s (interpreter, cpu SIMD, ILGPU); --devices a,b --samples N --programs N --ops all|arith",
             SymbolicEvaluatorThroughput);
         Register("sr-scaling", "SISSO time to recover y = 2.5 a/b - 1.2 c^2 + 0.3 with 10/20/40/180 input features; --features a,b --samples N --device d",
             SymbolicRecoveryScaling);
@@ -26,8 +26,9 @@ public static partial class Comparisons
     private static readonly ExprOpCode[] BenchBinary = [ExprOpCode.Add, ExprOpCode.Sub, ExprOpCode.Mul, ExprOpCode.Div];
 
     /// <summary>Random full-ish programs of the size GP and SISSO produce (depth 4, about 10 to 20 nodes).</summary>
-    private static List<ExprProgram> RandomPrograms(Random random, int count, int columns, List<float> constants)
+    private static List<ExprProgram> RandomPrograms(Random random, int count, int columns, List<float> constants, bool arithmeticOnly = false)
     {
+        double unaryShare = arithmeticOnly ? 0 : 0.25;
         var programs = new List<ExprProgram>();
         for (int k = 0; k < count; k++)
         {
@@ -42,7 +43,7 @@ public static partial class Comparisons
                     return;
                 }
 
-                if (random.NextDouble() < 0.25) { Grow(depth - 1); code.Add(new(BenchUnary[random.Next(BenchUnary.Length)])); }
+                if (random.NextDouble() < unaryShare) { Grow(depth - 1); code.Add(new(BenchUnary[random.Next(BenchUnary.Length)])); }
                 else { Grow(depth - 1); Grow(depth - 1); code.Add(new(BenchBinary[random.Next(BenchBinary.Length)])); }
             }
 
@@ -61,9 +62,10 @@ public static partial class Comparisons
         var random = new Random(1);
         var columns = Enumerable.Range(0, 20).Select(_ => Enumerable.Range(0, samples).Select(_ => (float)(random.NextDouble() * 3 + 0.1)).ToArray()).ToArray();
         var constants = new List<float>();
-        var programs = RandomPrograms(random, count, columns.Length, constants);
+        bool arithmeticOnly = Option(args, "--ops", "all") == "arith";
+        var programs = RandomPrograms(random, count, columns.Length, constants, arithmeticOnly);
         long nodes = programs.Sum(p => (long)p.Code.Length) * samples;
-        Console.WriteLine($"{count} programs, {programs.Sum(p => p.Code.Length)} nodes, {samples} samples, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"{count} programs, {programs.Sum(p => p.Code.Length)} nodes, {samples} samples, ops {(arithmeticOnly ? "+ - * /" : "+ - * / exp log sqrt ^2 ^-1")}, {Environment.ProcessorCount} cores");
         Console.WriteLine($"{"device",-40} {"first ms",10} {"median ms",10} {"Gnode/s",10} {"vs interp",10}");
         double? interpreter = null;
         foreach (var spec in devices)
@@ -99,7 +101,7 @@ public static partial class Comparisons
         string device = Option(args, "--device", "cpu");
         int rungs = int.Parse(Option(args, "--rungs", "1"));
         Console.WriteLine($"SISSO, rungs {rungs}, 3 terms, SIS 100 per term, {samples} samples, device {device}, {Environment.ProcessorCount} cores");
-        Console.WriteLine($"{"features",8} {"space",10} {"median s",10} {"recovered",10}  best");
+        Console.WriteLine($"{"features",8} {"scored",10} {"median s",10} {"space s",8} {"screen s",8} {"L0 s",8} {"recovered",10}  best");
         foreach (int features in featureCounts)
         {
             var (table, y) = PlantedTable(features, samples, 3);
@@ -109,7 +111,7 @@ public static partial class Comparisons
             var terms = CanonicalForm.Terms(result!.Best.Expression, i => table.Names[i]).Where(t => Math.Abs(t.Value) > 1e-7).ToDictionary();
             bool recovered = terms.Count == 3 && Math.Abs(terms.GetValueOrDefault("a*b^-1") - 2.5) < 1e-3
                 && Math.Abs(terms.GetValueOrDefault("c^2") + 1.2) < 1e-3 && Math.Abs(terms.GetValueOrDefault("1") - 0.3) < 1e-3;
-            Console.WriteLine($"{features,8} {result.Evaluations / 3,10:N0} {ms / 1000,10:F3} {recovered,10}  {result.Best.ToText()}");
+            Console.WriteLine($"{features,8} {result.Evaluations,10:N0} {ms / 1000,10:F3} {result.StageSeconds["space"],8:F3} {result.StageSeconds["screen"],8:F3} {result.StageSeconds["l0"],8:F3} {recovered,10}  {result.Best.ToText()}  =  {result.Best.ToSimplifiedText()}");
         }
 
         return 0;
@@ -117,17 +119,20 @@ public static partial class Comparisons
 
     private static int SymbolicGpEvaluators(string[] args)
     {
-        var devices = Option(args, "--devices", "cpu,ilgpu-cpu").Split(',');
+        // device[:interpreted|emitted]
+        var devices = Option(args, "--devices", "cpu,ilgpu-cpu:interpreted,ilgpu-cpu:emitted").Split(',');
         int generations = int.Parse(Option(args, "--generations", "10"));
         int samples = int.Parse(Option(args, "--samples", "1000"));
         var (table, y) = PlantedTable(10, samples, 4);
         Console.WriteLine($"GP 2 islands x 200, {generations} generations, {samples} samples, {Environment.ProcessorCount} cores");
-        foreach (var device in devices)
+        foreach (var spec in devices)
         {
-            var options = new SrOptions { Engine = "gp", Device = device, Islands = 2, PopulationSize = 200, Generations = generations, Seed = 1 };
+            var parts = spec.Split(':');
+            var options = new SrOptions { Engine = "gp", Device = parts[0], Islands = 2, PopulationSize = 200, Generations = generations, Seed = 1,
+                GpDeviceKernel = parts.Length > 1 ? parts[1] : "interpreted" };
             var watch = Stopwatch.StartNew();
             var result = SymbolicRegressor.Fit(table, y, options);
-            Console.WriteLine($"{result.Device,-40} {watch.Elapsed.TotalSeconds / generations,8:F3} s/generation  {result.Evaluations:N0} evaluations  best R2 {result.Best.R2:F5}");
+            Console.WriteLine($"{result.Device + (parts.Length > 1 ? " " + parts[1] : ""),-50} {watch.Elapsed.TotalSeconds / generations,8:F3} s/generation  {result.Evaluations:N0} evaluations  best R2 {result.Best.R2:F5}");
         }
 
         return 0;

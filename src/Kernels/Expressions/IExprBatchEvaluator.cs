@@ -37,12 +37,15 @@ public static class ExprEvaluators
         _ => new IlgpuExprEvaluator(kind),
     };
 
-    internal static int[] ConstantOffsets(IReadOnlyList<ExprProgram> programs, int constantsLength, int outputLength, int samples)
+    /// <summary>Checks a batch against the bound data and buffers; returns each program's first constant index.</summary>
+    internal static int[] ValidateBatch(IReadOnlyList<ExprProgram> programs, int columnCount, int constantsLength, int outputLength, int samples)
     {
         var offsets = new int[programs.Count];
         int total = 0;
         for (int k = 0; k < programs.Count; k++)
         {
+            if (programs[k].MaxColumn >= columnCount)
+                throw new ArgumentException($"Program {k} reads column {programs[k].MaxColumn} but only {columnCount} are bound.");
             offsets[k] = total;
             total += programs[k].ConstantCount;
         }
@@ -69,7 +72,7 @@ public sealed class InterpreterBatchEvaluator : IExprBatchEvaluator
 
     public void Evaluate(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, Span<float> output)
     {
-        var offsets = ExprEvaluators.ConstantOffsets(programs, constants.Length, output.Length, SampleCount);
+        var offsets = ExprEvaluators.ValidateBatch(programs, columns.Length, constants.Length, output.Length, SampleCount);
         var result = new double[SampleCount];
         for (int k = 0; k < programs.Count; k++)
         {
@@ -88,9 +91,9 @@ public sealed class InterpreterBatchEvaluator : IExprBatchEvaluator
 public sealed class SimdBatchEvaluator : IExprBatchEvaluator
 {
     private float[][] columns = [];
-    private readonly ThreadLocal<SimdExprEvaluator<float>?> perThread = new();
     private int dataVersion;
-    private readonly ThreadLocal<int> perThreadVersion = new();
+    // Each thread keeps its own scratch buffers; the version says which bound data they were made for.
+    private readonly ThreadLocal<(int Version, SimdExprEvaluator<float> Evaluator)?> perThread = new();
 
     public string Name => "cpu-simd";
     public int SampleCount { get; private set; }
@@ -99,12 +102,14 @@ public sealed class SimdBatchEvaluator : IExprBatchEvaluator
     {
         columns = data.ToArray();
         SampleCount = columns.Length == 0 ? 0 : columns[0].Length;
+        foreach (var column in columns)
+            if (column.Length != SampleCount) throw new ArgumentException("All columns need the same number of samples.");
         dataVersion++;
     }
 
     public unsafe void Evaluate(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, Span<float> output)
     {
-        var offsets = ExprEvaluators.ConstantOffsets(programs, constants.Length, output.Length, SampleCount);
+        var offsets = ExprEvaluators.ValidateBatch(programs, columns.Length, constants.Length, output.Length, SampleCount);
         int samples = SampleCount;
         // Small batches are not worth the thread hand-off.
         int parallelism = (long)programs.Count * samples < 1 << 15 ? 1 : Environment.ProcessorCount;
@@ -124,18 +129,14 @@ public sealed class SimdBatchEvaluator : IExprBatchEvaluator
 
     private SimdExprEvaluator<float> Local()
     {
-        if (perThread.Value is null || perThreadVersion.Value != dataVersion)
+        if (perThread.Value is not { } local || local.Version != dataVersion)
         {
-            perThread.Value = new SimdExprEvaluator<float>(columns, SampleCount);
-            perThreadVersion.Value = dataVersion;
+            local = (dataVersion, new SimdExprEvaluator<float>(columns, SampleCount));
+            perThread.Value = local;
         }
 
-        return perThread.Value;
+        return local.Evaluator;
     }
 
-    public void Dispose()
-    {
-        perThread.Dispose();
-        perThreadVersion.Dispose();
-    }
+    public void Dispose() => perThread.Dispose();
 }

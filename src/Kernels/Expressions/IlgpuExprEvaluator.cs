@@ -98,9 +98,7 @@ public sealed class IlgpuExprEvaluator : IExprBatchEvaluator
     public void Evaluate(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, Span<float> output)
     {
         if (data is null) throw new InvalidOperationException("Call SetData before Evaluate.");
-        var offsets = ExprEvaluators.ConstantOffsets(programs, constants.Length, output.Length, SampleCount);
-        foreach (var program in programs)
-            if (program.MaxColumn >= ColumnCount) throw new ArgumentException($"Program reads column {program.MaxColumn} but only {ColumnCount} are bound.");
+        var offsets = ExprEvaluators.ValidateBatch(programs, ColumnCount, constants.Length, output.Length, SampleCount);
 
         if (Mode == ExprKernelMode.Interpreted)
         {

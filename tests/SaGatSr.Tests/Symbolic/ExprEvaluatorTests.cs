@@ -177,5 +177,12 @@ public class ExprEvaluatorTests
         Assert.Throws<ArgumentException>(() => new ExprProgram([ExprInstruction.Col(0), ExprInstruction.Col(1)]));
         Assert.Throws<ArgumentException>(() => new ExprProgram([ExprInstruction.Const(1)]));
         Assert.Throws<ArgumentException>(() => ExprEvaluators.Create("tpu"));
+        foreach (var device in new[] { "interpreter", "cpu", "ilgpu-cpu" })
+        {
+            using var evaluator = ExprEvaluators.Create(device);
+            evaluator.SetData([[1f, 2f]]);
+            var error = Assert.Catch<ArgumentException>(() => evaluator.Evaluate([new ExprProgram([ExprInstruction.Col(3)])], [], new float[2]), device);
+            Assert.That(error!.Message, Does.Contain("column 3"), device);
+        }
     }
 }

@@ -20,6 +20,8 @@ public class FormulaOutputTests
         Assert.That(best.ToLatex(), Does.Contain("\\frac{a}{\\mathrm{b\\_1}}"));
         Assert.That(best.ToCSharp("Gap"), Does.Contain("public static double Gap(double @a, double @b_1)"));
         Assert.That(best.UsedFeatures, Is.EquivalentTo(new[] { "a", "b_1" }));
+        Assert.That(best.ToSimplifiedText(), Is.EqualTo("1 + 2*a*b_1^-1"));
+        Assert.That(best.Coefficients, Is.EqualTo(new[] { 1.0, 2.0 }).Within(1e-9));
         Assert.That(best.Complexity, Is.EqualTo(best.Expression.Size));
         var prediction = best.Evaluate(table);
         for (int i = 0; i < y.Length; i++) Assert.That(prediction[i], Is.EqualTo(y[i]).Within(1e-8));
