@@ -42,21 +42,25 @@ public static partial class Comparisons
         var target = split.Train.Select(i => data.Targets[i]).ToArray();
         var options = new SrOptions { Engine = engine, Rungs = rungs, MaxTerms = 2, TimeLimit = TimeSpan.FromSeconds(timeLimit), Seed = 1 };
 
-        (double Seconds, SrResult Result) Search(IReadOnlyList<FeatureImportance> features)
+        (double Seconds, SrResult Result, double TestMae) Search(IReadOnlyList<FeatureImportance> features)
         {
             var table = ExplainCommand.CrystalTable(data, features, null);
-            var rows = new FeatureTable(table.Names.ToArray(), table.Columns.Select(c => split.Train.Select(i => c[i]).ToArray()).ToArray());
+            FeatureTable Rows(int[] rows) => new(table.Names.ToArray(), table.Columns.Select(c => rows.Select(i => c[i]).ToArray()).ToArray());
             var stopwatch = Stopwatch.StartNew();
-            var result = SymbolicRegressor.Fit(rows, target, options);
-            return (stopwatch.Elapsed.TotalSeconds, result);
+            var result = SymbolicRegressor.Fit(Rows(split.Train), target, options);
+            double seconds = stopwatch.Elapsed.TotalSeconds;
+            var predicted = result.Best.Evaluate(Rows(split.Test));
+            double testMae = split.Test.Select((i, r) => Math.Abs(predicted[r] - data.Targets[i])).Average();
+            return (seconds, result, testMae);
         }
 
         var screened = Search(ranking.Take(k).ToArray());
         var everything = Search(ranking.OrderBy(f => f.Index).ToArray());
-        Console.WriteLine($"SR ({engine}, rungs {rungs}, up to 2 terms) on {split.Train.Length} training crystals");
-        Console.WriteLine($"{"inputs",-22} {"seconds",9} {"best MAE",10} {"chosen MAE",11}  chosen formula");
-        foreach (var (label, (seconds, result)) in new[] { ($"SAE top {k}", screened), ($"all {ranking.Count}", everything) })
-            Console.WriteLine($"{label,-22} {seconds,9:F2} {result.ParetoFront.Min(f => f.Mae),10:G4} {result.Best.Mae,11:G4}  {result.Best.ToText()}");
+        Console.WriteLine($"SR ({engine}, rungs {rungs}, up to 2 terms) fitted on {split.Train.Length} training crystals, tested on {split.Test.Length}; " +
+                          $"mean predictor test MAE {split.Test.Average(i => Math.Abs(data.Targets[i] - target.Average())):G4}");
+        Console.WriteLine($"{"inputs",-14} {"seconds",9} {"front min train MAE",20} {"chosen train MAE",17} {"chosen test MAE",16}  chosen formula");
+        foreach (var (label, (seconds, result, testMae)) in new[] { ($"SAE top {k}", screened), ($"all {ranking.Count}", everything) })
+            Console.WriteLine($"{label,-14} {seconds,9:F2} {result.ParetoFront.Min(f => f.Mae),20:G4} {result.Best.Mae,17:G4} {testMae,16:G4}  {result.Best.ToText()}");
         Console.WriteLine($"speed-up of screening: {everything.Seconds / screened.Seconds:F1}x");
         return 0;
     }

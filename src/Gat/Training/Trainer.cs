@@ -92,9 +92,7 @@ public static class Trainer
         for (int epoch = state.Epoch + 1; epoch <= options.Epochs; epoch++)
         {
             cancel.ThrowIfCancellationRequested();
-            var order = (int[])split.Train.Clone();
-            // Seeded per epoch so a resumed run shuffles exactly as an uninterrupted one would.
-            new Random(HashCode.Combine(options.Seed, epoch)).Shuffle(order);
+            var order = EpochOrder(split.Train, options.Seed, epoch);
             int batches = (order.Length + options.BatchSize - 1) / options.BatchSize;
             double lossSum = 0;
             for (int b = 0; b < batches; b++)
@@ -162,6 +160,17 @@ public static class Trainer
         };
         model.Importance = model.ComputeImportance(split.Train.Select(i => samples[i]).ToArray());
         return new TrainingResult(model, split, history, train, validation, test, state.BestEpoch, resumed, stoppedEarly);
+    }
+
+    /// <summary>
+    /// The training crystals in the order epoch <paramref name="epoch"/> visits them: seeded by (seed, epoch) alone, so a
+    /// resumed run shuffles exactly as an uninterrupted one, in any process (hence no randomised HashCode here).
+    /// </summary>
+    internal static int[] EpochOrder(int[] train, int seed, int epoch)
+    {
+        var order = (int[])train.Clone();
+        new Random(unchecked(seed * 1_000_003 + epoch)).Shuffle(order);
+        return order;
     }
 
     internal static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices,

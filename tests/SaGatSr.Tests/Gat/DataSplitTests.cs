@@ -35,3 +35,16 @@ public class DataSplitTests
         Assert.That(unknownId!.Message, Does.Contain($"{path}:2").And.Contain("zzz"));
     }
 }
+
+public class EpochOrderTests
+{
+    [Test]
+    public void EpochOrderDependsOnlyOnSeedAndEpochInEveryProcess()
+    {
+        // A literal from an earlier process: a per-process randomised hash in the seed would change it.
+        Assert.That(Trainer.EpochOrder(Enumerable.Range(0, 10).ToArray(), seed: 42, epoch: 3), Is.EqualTo(Expected));
+        Assert.That(Trainer.EpochOrder(Enumerable.Range(0, 10).ToArray(), seed: 42, epoch: 4), Is.Not.EqualTo(Expected));
+    }
+
+    private static readonly int[] Expected = [3, 6, 1, 4, 7, 5, 2, 0, 8, 9];
+}
