@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using SaGatSr.Cli.Commands;
-using SaGatSr.Gat.Materials;
 using SaGatSr.Gat.Model;
 using SaGatSr.Gat.Training;
 using SaGatSr.Kernels;
@@ -24,12 +23,7 @@ public static partial class Comparisons
         int rungs = int.Parse(OptionValue(args, "--rungs", "1"));
         string engine = OptionValue(args, "--engine", "sisso");
         double timeLimit = double.Parse(OptionValue(args, "--time-limit", "1800"), System.Globalization.CultureInfo.InvariantCulture);
-        var dataset = Dataset.Load(RepositoryPaths.ShippedDataset);
-        var featurizer = new SaeFeaturizer();
-        var graphOptions = new GraphOptions();
-        var inputs = SamplePreparer.Featurize(dataset.Entries.Select(e => e.Structure).ToArray(), featurizer, graphOptions);
-        var data = new TrainingData(dataset.Entries.Select(e => e.Id).ToArray(), inputs, dataset.Entries.Select(e => e.Targets[0]).ToArray(),
-            "band_gap", featurizer.Features, "sae", graphOptions);
+        var data = ShippedData.Load();
         using var backend = Devices.Create(OptionValue(args, "--device", "cpu"));
         var watch = Stopwatch.StartNew();
         var training = Trainer.Train(backend, data, new SaGatConfig { Hidden = 32, Heads = 4, Layers = 2 },

@@ -22,23 +22,20 @@ public static partial class Comparisons
         string device = OptionValue(args, "--device", "cpu");
         int batchSize = int.Parse(OptionValue(args, "--batch-size", "16"));
         string python = OptionValue(args, "--python", "/usr/bin/python3");
-        var dataset = Dataset.Load(RepositoryPaths.ShippedDataset);
-        var featurizer = new SaeFeaturizer();
-        var graphOptions = new GraphOptions();
-        var structures = dataset.Entries.Select(e => e.Structure).ToArray();
-        var inputs = SamplePreparer.Featurize(structures, featurizer, graphOptions);
-        var scaler = FeatureScaler.Fit(inputs.Select(i => i.Features), featurizer.Features.Count);
-        var targets = TargetScaler.Fit(dataset.Entries.Select(e => e.Targets[0]));
-        var samples = dataset.Entries.Select((e, i) =>
+        var data = ShippedData.Load();
+        var graphOptions = data.GraphOptions;
+        var scaler = FeatureScaler.Fit(data.Inputs.Select(i => i.Features), data.Features.Count);
+        var targets = TargetScaler.Fit(data.Targets);
+        var samples = data.Inputs.Select((input, i) =>
         {
-            var features = (float[])inputs[i].Features.Clone();
+            var features = (float[])input.Features.Clone();
             scaler.TransformInPlace(features);
-            return new CrystalSample(e.Id, inputs[i].Graph, features, e.Targets[0]);
+            return new CrystalSample(data.Ids[i], input.Graph, features, data.Targets[i]);
         }).ToArray();
         var config = new SaGatConfig
         {
-            FeatureNames = featurizer.Features.Features.Select(f => f.Name).ToArray(),
-            FeatureDescriptions = featurizer.Features.Features.Select(f => f.Description).ToArray(),
+            FeatureNames = data.Features.Features.Select(f => f.Name).ToArray(),
+            FeatureDescriptions = data.Features.Features.Select(f => f.Description).ToArray(),
             Hidden = 48, Heads = 4, Layers = 3, GaussianCount = graphOptions.GaussianCount,
         };
         var batches = Enumerable.Range(0, (samples.Length + batchSize - 1) / batchSize)
