@@ -87,7 +87,8 @@ public static class Devices
         try
         {
             using var context = CreateContext(b => b.Cuda().OpenCL(IsUsableOpenClGpu));
-            foreach (var device in context.Devices)
+            // The CPU accelerator is listed above as ilgpu-cpu; only real GPUs are added here.
+            foreach (var device in context.Devices.Where(d => d.AcceleratorType != AcceleratorType.CPU))
             {
                 string prefix = device.AcceleratorType switch
                 {

@@ -7,7 +7,7 @@ internal static class DevicesCommand
     public static int Run(string? device)
     {
         Console.WriteLine("Devices found:");
-        foreach (var line in Array.Empty<string>()) Console.WriteLine($"  {line}");
+        foreach (var line in Devices.Describe()) Console.WriteLine($"  {line}");
         using var chosen = Devices.Create(device);
         Console.WriteLine($"Selected ({device ?? Environment.GetEnvironmentVariable("SAGATSR_DEVICE") ?? "auto"}): {chosen.Name}");
         return 0;

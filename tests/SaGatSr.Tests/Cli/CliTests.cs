@@ -167,4 +167,14 @@ public class CliTests
         Assert.That(stderr, Does.Contain("resumed from").And.Contain("after epoch 2"));
         Assert.That(File.ReadAllLines(Path.Combine(output, "history.csv")), Has.Length.EqualTo(4));
     }
+
+    [Test]
+    public void DevicesListsWhatWasFoundAndWhatIsSelected()
+    {
+        var (exit, stdout, stderr) = Run("devices", "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        var lines = stdout.Split('\n');
+        Assert.That(lines.Count(l => l.StartsWith("  cpu: SIMD") || l.StartsWith("  reference") || l.StartsWith("  ilgpu-cpu")), Is.EqualTo(3));
+        Assert.That(stdout, Does.Contain("Selected (cpu): cpu: SIMD"));
+    }
 }
