@@ -127,7 +127,7 @@ internal static class CommandLine
     {
         public static SrOptionSet Create() => new(
             new Option<string>("--engine") { Description = "sisso (feature space + L0 search) or gp (genetic programming).", DefaultValueFactory = _ => "sisso" },
-            new Option<string?>("--operators") { Description = "Comma-separated operators, from: add,sub,mul,div,exp,log,sqrt,cbrt,inv,sq,cube,absdiff (default: all)." },
+            new Option<string?>("--operators") { Description = "Comma-separated operators, from: +,-,*,/,exp,log,sqrt,cbrt,^-1,^2,^3,|a-b| (default: all). Quote the list in a shell." },
             new Option<int>("--max-complexity") { Description = "Largest formula size (nodes) considered.", DefaultValueFactory = _ => 30 },
             new Option<double>("--time-limit") { Description = "Seconds the search may take at most.", DefaultValueFactory = _ => 120 },
             new Option<int>("--sr-seed") { Description = "Random seed of the search.", DefaultValueFactory = _ => 1 },

@@ -15,7 +15,7 @@ internal sealed record SrArguments(string Engine, string? Operators, int MaxComp
             Rungs = Rungs, MaxTerms = MaxTerms,
         };
         if (Operators is not null)
-            options.Operators = Operators.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            options.Operators = SrOptions.ParseOperators(Operators);
         if (Device is not null) options.Device = Device;
         return options;
     }
@@ -25,9 +25,10 @@ internal static class SrCommand
 {
     public static int Run(string tablePath, string target, string output, SrArguments arguments, CancellationToken cancel)
     {
+        var options = arguments.ToOptions();
         var table = FeatureTable.ReadCsv(tablePath, target, out var y);
         Console.Error.WriteLine($"table: {table.SampleCount} rows, {table.Names.Length} features, target '{target}'");
-        var result = Search(table, y, arguments.ToOptions(), cancel);
+        var result = Search(table, y, options, cancel);
         Directory.CreateDirectory(output);
         WriteReport(output, result, target, table, y);
         Console.WriteLine(FormulaReport.Describe(result));

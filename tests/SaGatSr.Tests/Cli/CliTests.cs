@@ -116,7 +116,8 @@ public class CliTests
 
         File.WriteAllLines(table, lines);
         var output = Path.Combine(work, "sr");
-        var (exit, stdout, stderr) = Run("sr", table, "--target", "y", "--out", output, "--time-limit", "30", "--device", "cpu");
+        var (exit, stdout, stderr) = Run("sr", table, "--target", "y", "--out", output, "--time-limit", "30",
+            "--operators", "+,-,*,/,^2", "--device", "cpu");
         Assert.That(exit, Is.EqualTo(0), stderr);
         foreach (var file in new[] { "formulas.txt", "formulas.tex", "best_formula.cs", "pareto.csv", "pareto.png" })
             Assert.That(File.Exists(Path.Combine(output, file)), file);
@@ -176,5 +177,25 @@ public class CliTests
         var lines = stdout.Split('\n');
         Assert.That(lines.Count(l => l.StartsWith("  cpu: SIMD") || l.StartsWith("  reference") || l.StartsWith("  ilgpu-cpu")), Is.EqualTo(3));
         Assert.That(stdout, Does.Contain("Selected (cpu): cpu: SIMD"));
+    }
+
+    [Test]
+    public void UnknownOperatorsAreNamed()
+    {
+        var (exit, _, stderr) = Run("sr", Path.Combine(work, "nothing.csv"), "--target", "y", "--operators", "+,tanh");
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(stderr, Does.Contain("tanh"));
+    }
+
+    [Test, Order(3)]
+    public void TheLibraryApiPredictsStructuresHeldInMemory()
+    {
+        using var predictor = SaGatSr.Gat.SaGatPredictor.Load(Path.Combine(work, "run", "model.sagat"), "cpu");
+        var rockSalt = SaGatSr.Gat.Materials.Structure.Create("NaCl", new double[,] { { 0, 2.82, 2.82 }, { 2.82, 0, 2.82 }, { 2.82, 2.82, 0 } },
+            [11, 17], [[0, 0, 0], [0.5, 0.5, 0.5]], coordinatesAreFractional: true, sourceName: "in memory");
+        var fromFile = SaGatSr.Gat.Materials.StructureReader.Read(Directory.GetFiles(dataset, "*.vasp").Order().First());
+        var batch = predictor.Predict([rockSalt, fromFile]);
+        Assert.That(batch, Has.Length.EqualTo(2).And.All.Matches<double>(double.IsFinite));
+        Assert.That(predictor.Predict(fromFile), Is.EqualTo(batch[1]).Within(1e-9), "a batch predicts each crystal as alone");
     }
 }
