@@ -94,11 +94,25 @@ internal static class ExplainCommand
         return 0;
     }
 
-    /// <summary>The split the model was trained with, recomputed from the same seed and ratios (or split file).</summary>
-    private static DataSplit SplitOf(TrainedModel model, TrainingData data, TrainArguments training) =>
-        training.SplitFile is { } file
-            ? DataSplit.FromFile(file, data.Ids)
-            : DataSplit.ByRatio(data.Ids.Count, training.TrainRatio, training.ValidationRatio, training.Seed);
+    /// <summary>
+    /// The split the model was trained with, from the ids it recorded, so the formula is tested on the same unseen
+    /// crystals as the network; crystals the model's split does not name are left out of both.
+    /// </summary>
+    private static DataSplit SplitOf(TrainedModel model, TrainingData data, TrainArguments training)
+    {
+        if (model.Metadata is not { TrainIds: { } train, ValidationIds: { } validation, TestIds: { } test })
+            return training.SplitFile is { } file
+                ? DataSplit.FromFile(file, data.Ids)
+                : DataSplit.ByRatio(data.Ids.Count, training.TrainRatio, training.ValidationRatio, training.Seed);
+        var index = new Dictionary<string, int>();
+        for (int i = 0; i < data.Ids.Count; i++) index[data.Ids[i]] = i;
+        int[] Indices(string[] ids) => ids.Where(index.ContainsKey).Select(id => index[id]).ToArray();
+        var split = new DataSplit(Indices(train), Indices(validation), Indices(test));
+        if (split.Train.Length == 0)
+            throw new InvalidDataException("None of the crystals the model was trained on is in this dataset, so SR has nothing to fit; " +
+                                           "train on this dataset (omit --model) instead.");
+        return split;
+    }
 
     /// <summary>One row per crystal: each kept feature averaged over the crystal's atoms, in its physical units.</summary>
     internal static FeatureTable CrystalTable(TrainingData data, IReadOnlyList<FeatureImportance> features, double[]? prediction)

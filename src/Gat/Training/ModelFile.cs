@@ -18,6 +18,11 @@ public sealed record ModelMetadata
     public RegressionMetrics? Train { get; init; }
     public RegressionMetrics? Validation { get; init; }
     public RegressionMetrics? Test { get; init; }
+
+    /// <summary>Ids of the crystals in each split, so later analyses (explain) test on crystals the model never saw.</summary>
+    public string[]? TrainIds { get; init; }
+    public string[]? ValidationIds { get; init; }
+    public string[]? TestIds { get; init; }
 }
 
 /// <summary>

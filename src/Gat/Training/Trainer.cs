@@ -157,6 +157,7 @@ public static class Trainer
         model.Metadata = metadata with
         {
             BestEpoch = state.BestEpoch, Train = train.Metrics, Validation = validation.Metrics, Test = test.Metrics,
+            TrainIds = train.Ids, ValidationIds = validation.Ids, TestIds = test.Ids,
         };
         model.Importance = model.ComputeImportance(split.Train.Select(i => samples[i]).ToArray());
         return new TrainingResult(model, split, history, train, validation, test, state.BestEpoch, resumed, stoppedEarly);
