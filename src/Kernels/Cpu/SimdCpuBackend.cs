@@ -538,6 +538,72 @@ public sealed class SimdCpuBackend : IComputeBackend
         }
     }
 
+    public void FeatureProjection(UnaryOp activation, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer y,
+        int rows, int features, int cols, float alpha = 0f)
+    {
+        Validate.FeatureProjection(this, activation, x, weights, biases, y, rows, features, cols, nameof(FeatureProjection));
+        float[] xs = ((CpuBuffer)x).Values, w = ((CpuBuffer)weights).Values, b = ((CpuBuffer)biases).Values, ys = ((CpuBuffer)y).Values;
+        if (cols == 0) return;
+        Work.ForCost(rows * features, cols * 8L, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        {
+            for (int slot = start; slot < end; slot++)
+            {
+                int f = slot % features;
+                TensorPrimitives.MultiplyAdd(w.AsSpan(f * cols, cols), xs[slot], b.AsSpan(f * cols, cols), ys.AsSpan(slot * cols, cols));
+            }
+
+            // One activation pass over the chunk's contiguous rows keeps the vector loop long.
+            var chunk = ys.AsSpan(start * cols, (end - start) * cols);
+            VectorOps.Unary(activation, chunk, chunk, alpha);
+        });
+    }
+
+    public void FeatureProjectionBackward(UnaryOp activation, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer y,
+        DeviceBuffer dy, DeviceBuffer? dx, DeviceBuffer? dWeights, DeviceBuffer? dBiases, int rows, int features, int cols,
+        float alpha = 0f, bool accumulateX = false)
+    {
+        const string operation = nameof(FeatureProjectionBackward);
+        Validate.FeatureProjection(this, activation, x, weights, biases, y, rows, features, cols, operation);
+        Validate.FeatureProjectionGradients(this, dy, dx, dWeights, dBiases, rows, features, cols, operation);
+        float[] xs = ((CpuBuffer)x).Values, w = ((CpuBuffer)weights).Values, b = ((CpuBuffer)biases).Values;
+        float[] ys = ((CpuBuffer)y).Values, dys = ((CpuBuffer)dy).Values;
+        float[]? dxs = (dx as CpuBuffer)?.Values, dws = (dWeights as CpuBuffer)?.Values, dbs = (dBiases as CpuBuffer)?.Values;
+        if (cols == 0 || features == 0) return;
+        // One thread owns each feature and walks the rows in order: dWeights and dBiases are sums over rows that
+        // need neither a scatter nor atomics, and dx[i, f] belongs to the same owner.
+        Work.ForCost(features, (long)rows * cols * 8, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        {
+            var buffers = new float[4 * cols];
+            Span<float> pre = buffers.AsSpan(0, cols), g = buffers.AsSpan(cols, cols);
+            Span<float> weightSum = buffers.AsSpan(2 * cols, cols), biasSum = buffers.AsSpan(3 * cols, cols);
+            for (int f = start; f < end; f++)
+            {
+                var wf = w.AsSpan(f * cols, cols);
+                var bf = b.AsSpan(f * cols, cols);
+                weightSum.Clear();
+                biasSum.Clear();
+                for (int i = 0; i < rows; i++)
+                {
+                    int slot = i * features + f;
+                    float xv = xs[slot];
+                    TensorPrimitives.MultiplyAdd(wf, xv, bf, pre);
+                    VectorOps.UnaryBackward(activation, pre, ys.AsSpan(slot * cols, cols), dys.AsSpan(slot * cols, cols), g, alpha, false);
+                    if (dxs is not null)
+                    {
+                        float dot = TensorPrimitives.Dot<float>(g, wf);
+                        dxs[slot] = accumulateX ? dxs[slot] + dot : dot;
+                    }
+
+                    TensorPrimitives.MultiplyAdd(g, xv, weightSum, weightSum);
+                    TensorPrimitives.Add(biasSum, g, biasSum);
+                }
+
+                if (dws is not null) TensorPrimitives.Add(dws.AsSpan(f * cols, cols), weightSum, dws.AsSpan(f * cols, cols));
+                if (dbs is not null) TensorPrimitives.Add(dbs.AsSpan(f * cols, cols), biasSum, dbs.AsSpan(f * cols, cols));
+            }
+        });
+    }
+
     public void CopyColumns(DeviceBuffer source, int sourceCols, int sourceOffset, DeviceBuffer destination,
         int destinationCols, int destinationOffset, int rows, int width, bool accumulate = false)
     {
