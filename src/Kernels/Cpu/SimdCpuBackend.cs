@@ -14,6 +14,9 @@ public sealed class SimdCpuBackend : IComputeBackend
     /// <summary>Partial sums of Sum/Dot are taken over blocks of this many elements, then added in block order.</summary>
     private const int ReductionBlock = 8192;
 
+    /// <summary>Row blocks of FeatureProjectionBackward, each with its own partial parameter gradients.</summary>
+    private const int ParameterGradientBlocks = 8;
+
     private readonly BufferPool<float[]> floatPool;
     private readonly BufferPool<int[]> indexPool;
 
@@ -568,40 +571,46 @@ public sealed class SimdCpuBackend : IComputeBackend
         float[] xs = ((CpuBuffer)x).Values, w = ((CpuBuffer)weights).Values, b = ((CpuBuffer)biases).Values;
         float[] ys = ((CpuBuffer)y).Values, dys = ((CpuBuffer)dy).Values;
         float[]? dxs = (dx as CpuBuffer)?.Values, dws = (dWeights as CpuBuffer)?.Values, dbs = (dBiases as CpuBuffer)?.Values;
-        if (cols == 0 || features == 0) return;
-        // One thread owns each feature and walks the rows in order: dWeights and dBiases are sums over rows that
-        // need neither a scatter nor atomics, and dx[i, f] belongs to the same owner.
-        Work.ForCost(features, (long)rows * cols * 8, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        if (cols == 0 || features == 0 || rows == 0) return;
+        // Rows are split into a fixed number of blocks (set by the row count alone), each streaming through its rows and
+        // summing parameter gradients into its own partial; the partials are then added in block order. Deterministic,
+        // with no atomics, and reads dy and y front to back.
+        int parameters = features * cols;
+        int blocks = Math.Min(rows, ParameterGradientBlocks);
+        int rowsPerBlock = (rows + blocks - 1) / blocks;
+        blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+        var partials = floatPool.Rent(2 * blocks * parameters, out _);
+        try
         {
-            var buffers = new float[4 * cols];
-            Span<float> pre = buffers.AsSpan(0, cols), g = buffers.AsSpan(cols, cols);
-            Span<float> weightSum = buffers.AsSpan(2 * cols, cols), biasSum = buffers.AsSpan(3 * cols, cols);
-            for (int f = start; f < end; f++)
+            Work.For(blocks, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             {
-                var wf = w.AsSpan(f * cols, cols);
-                var bf = b.AsSpan(f * cols, cols);
-                weightSum.Clear();
-                biasSum.Clear();
-                for (int i = 0; i < rows; i++)
+                for (int block = start; block < end; block++)
                 {
-                    int slot = i * features + f;
-                    float xv = xs[slot];
-                    TensorPrimitives.MultiplyAdd(wf, xv, bf, pre);
-                    VectorOps.UnaryBackward(activation, pre, ys.AsSpan(slot * cols, cols), dys.AsSpan(slot * cols, cols), g, alpha, false);
-                    if (dxs is not null)
+                    var weightPartial = partials.AsSpan(2 * block * parameters, parameters);
+                    var biasPartial = partials.AsSpan((2 * block + 1) * parameters, parameters);
+                    weightPartial.Clear();
+                    biasPartial.Clear();
+                    for (int i = block * rowsPerBlock; i < Math.Min(rows, (block + 1) * rowsPerBlock); i++)
+                    for (int f = 0; f < features; f++)
                     {
-                        float dot = TensorPrimitives.Dot<float>(g, wf);
-                        dxs[slot] = accumulateX ? dxs[slot] + dot : dot;
+                        int slot = i * features + f;
+                        float dot = VectorOps.FeatureProjectionBackward(activation, xs[slot], w.AsSpan(f * cols, cols), b.AsSpan(f * cols, cols),
+                            ys.AsSpan(slot * cols, cols), dys.AsSpan(slot * cols, cols), weightPartial.Slice(f * cols, cols),
+                            biasPartial.Slice(f * cols, cols), alpha);
+                        if (dxs is not null) dxs[slot] = accumulateX ? dxs[slot] + dot : dot;
                     }
-
-                    TensorPrimitives.MultiplyAdd(g, xv, weightSum, weightSum);
-                    TensorPrimitives.Add(biasSum, g, biasSum);
                 }
-
-                if (dws is not null) TensorPrimitives.Add(dws.AsSpan(f * cols, cols), weightSum, dws.AsSpan(f * cols, cols));
-                if (dbs is not null) TensorPrimitives.Add(dbs.AsSpan(f * cols, cols), biasSum, dbs.AsSpan(f * cols, cols));
+            });
+            for (int block = 0; block < blocks; block++)
+            {
+                if (dws is not null) TensorPrimitives.Add(dws.AsSpan(0, parameters), partials.AsSpan(2 * block * parameters, parameters), dws.AsSpan(0, parameters));
+                if (dbs is not null) TensorPrimitives.Add(dbs.AsSpan(0, parameters), partials.AsSpan((2 * block + 1) * parameters, parameters), dbs.AsSpan(0, parameters));
             }
-        });
+        }
+        finally
+        {
+            Return(partials);
+        }
     }
 
     public void CopyColumns(DeviceBuffer source, int sourceCols, int sourceOffset, DeviceBuffer destination,

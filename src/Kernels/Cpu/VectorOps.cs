@@ -93,6 +93,70 @@ internal static class VectorOps
         for (; i < n; i++) Unsafe.Add(ref ys, i) = MathF.FusedMultiplyAdd(w, Unsafe.Add(ref xs, i), Unsafe.Add(ref ys, i));
     }
 
+    /// <summary>
+    /// One slot of the per-feature projection's backward pass, fused: g = dy * act'(x * w + b); dWeights += x * g;
+    /// dBiases += g; returns dot(g, w), the gradient of x.
+    /// </summary>
+    public static float FeatureProjectionBackward(UnaryOp op, float x, ReadOnlySpan<float> w, ReadOnlySpan<float> b,
+        ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dWeights, Span<float> dBiases, float alpha) => op switch
+    {
+        UnaryOp.Identity => ProjectionBackward<IdentityGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.Relu => ProjectionBackward<ReluGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.LeakyRelu => ProjectionBackward<LeakyReluGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.Sigmoid => ProjectionBackward<SigmoidGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.Tanh => ProjectionBackward<TanhGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.Silu => ProjectionBackward<SiluGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.Softplus => ProjectionBackward<SoftplusGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.Exp => ProjectionBackward<ExpGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.Log => ProjectionBackward<LogGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.Square => ProjectionBackward<SquareGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.Sqrt => ProjectionBackward<SqrtGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.Abs => ProjectionBackward<AbsGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.Neg => ProjectionBackward<NegGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        UnaryOp.Scale => ProjectionBackward<ScaleGrad>(x, w, b, y, dy, dWeights, dBiases, alpha),
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "Unknown unary op."),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float ProjectionBackward<TOp>(float x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, ReadOnlySpan<float> y,
+        ReadOnlySpan<float> dy, Span<float> dWeights, Span<float> dBiases, float alpha) where TOp : IVectorDerivative
+    {
+        ref float ws = ref MemoryMarshal.GetReference(w), bs = ref MemoryMarshal.GetReference(b);
+        ref float ys = ref MemoryMarshal.GetReference(y), dys = ref MemoryMarshal.GetReference(dy);
+        ref float dws = ref MemoryMarshal.GetReference(dWeights), dbs = ref MemoryMarshal.GetReference(dBiases);
+        var xv = new Vector<float>(x);
+        var dot = Vector<float>.Zero;
+        int i = 0, n = w.Length;
+        for (; i <= n - Width; i += Width)
+        {
+            var wv = Vector.LoadUnsafe(ref ws, (nuint)i);
+            var pre = xv * wv + Vector.LoadUnsafe(ref bs, (nuint)i);
+            var g = Vector.LoadUnsafe(ref dys, (nuint)i) * TOp.Derivative(pre, Vector.LoadUnsafe(ref ys, (nuint)i), alpha);
+            dot += g * wv;
+            (Vector.LoadUnsafe(ref dws, (nuint)i) + xv * g).StoreUnsafe(ref dws, (nuint)i);
+            (Vector.LoadUnsafe(ref dbs, (nuint)i) + g).StoreUnsafe(ref dbs, (nuint)i);
+        }
+
+        float sum = Vector.Sum(dot);
+        if (i == n) return sum;
+        // The tail goes through one zero-padded vector; only its real lanes are used (padding may give NaN, e.g. 1/0).
+        Span<float> tailPre = stackalloc float[Width], ty = stackalloc float[Width], tg = stackalloc float[Width];
+        tailPre.Clear();
+        ty.Clear();
+        for (int j = i; j < n; j++) tailPre[j - i] = x * w[j] + b[j];
+        y[i..].CopyTo(ty);
+        TOp.Derivative(new Vector<float>(tailPre), new Vector<float>(ty), alpha).CopyTo(tg);
+        for (int j = i; j < n; j++)
+        {
+            float g = dy[j] * tg[j - i];
+            sum += g * w[j];
+            dWeights[j] += x * g;
+            dBiases[j] += g;
+        }
+
+        return sum;
+    }
+
     private interface IVectorUnary
     {
         static abstract Vector<float> Apply(Vector<float> x, float alpha);
@@ -147,6 +211,7 @@ internal static class VectorOps
         tdx[..(n - i)].CopyTo(dx[i..]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> Sigmoid(Vector<float> x) => Vector<float>.One / (Vector<float>.One + Exp(-x));
 
     /// <summary>
@@ -155,6 +220,8 @@ internal static class VectorOps
     /// that range (2^n stays a normal float), which only the saturating callers (sigmoid, SiLU, tanh, softplus) may
     /// use; NaN stays NaN.
     /// </summary>
+    // Inlined so that tiered compilation never leaves it as slow tier-0 code under an optimised kernel.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> Exp(Vector<float> x)
     {
         var clamped = Vector.Min(Vector.Max(x, new Vector<float>(-87.3f)), new Vector<float>(88.3f));
@@ -172,6 +239,7 @@ internal static class VectorOps
     }
 
     /// <summary>log(1 + t) accurate for tiny t: log(u) * t / (u - 1) with u = 1 + t (exact when u rounds to 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> Log1P(Vector<float> t)
     {
         var u = Vector<float>.One + t;
