@@ -99,6 +99,18 @@ public sealed class BackendConformanceTests(string device)
         h.CheckLinear((b, v) => b.MatMul(v.B(a), v.B(bMatrix), v.B(c), m, n, k, transposeA, transposeB, beta), c);
     }
 
+    [Test]
+    public void MatrixVectorProductMatchesReference([Values] bool transposeA, [Values] bool transposeB, [Values(0f, 1f)] float beta)
+    {
+        // n = 1 with a depth over several of the CPU path's partial-sum blocks (and a ragged last one).
+        int m = Size(53, 11), k = Size(9001, 301);
+        var a = h.Tensor(m * k);
+        var vector = h.Tensor(k);
+        var c = beta == 0f ? h.Tensor(Enumerable.Repeat(float.NaN, m).ToArray()) : h.Tensor(m);
+        if (beta == 0f) h.Reference.Fill(c.Magnitude, 0);
+        h.CheckLinear((b, v) => b.MatMul(v.B(a), v.B(vector), v.B(c), m, 1, k, transposeA, transposeB, beta), c);
+    }
+
     [TestCase(1, 1, 1)]
     [TestCase(5, 3, 1)]
     [TestCase(1, 17, 9)]
