@@ -309,6 +309,7 @@ public sealed class SimdCpuBackend : IComputeBackend
     }
 
     /// <summary>Counting sort of item positions by key: items with key r are order[starts[r]..starts[r+1]), ascending.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (int[] Starts, int[] Order) StableGroups(ReadOnlySpan<int> keys, int keyCount)
     {
         var starts = new int[keyCount + 1];
@@ -326,6 +327,7 @@ public sealed class SimdCpuBackend : IComputeBackend
             throw new IndexOutOfRangeException($"{operation}: index[{position}] = {index} is outside [0, {rowCount}).");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CheckOffsets(int[] offsets, int segments, long rowCount, string operation)
     {
         if (segments == 0) return;
@@ -439,6 +441,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckAttention(DeviceBuffer weights, DeviceBuffer values, IndexBuffer sourceIndex, IndexBuffer offsets,
         DeviceBuffer output, int segments, int heads, int headDim, string outputName, string operation)
     {
@@ -508,7 +511,7 @@ public sealed class SimdCpuBackend : IComputeBackend
                 for (int e = o[seg]; e < o[seg + 1]; e++)
                 for (int h = 0; h < heads; h++)
                 {
-                    float dot = TensorPrimitives.Dot<float>(dOut.AsSpan(seg * width + h * headDim, headDim),
+                    float dot = VectorOps.Dot(dOut.AsSpan(seg * width + h * headDim, headDim),
                         v.AsSpan(src[e] * width + h * headDim, headDim));
                     int at = e * heads + h;
                     dw[at] = accumulateWeights ? dw[at] + dot : dot;
@@ -552,12 +555,9 @@ public sealed class SimdCpuBackend : IComputeBackend
             for (int slot = start; slot < end; slot++)
             {
                 int f = slot % features;
-                TensorPrimitives.MultiplyAdd(w.AsSpan(f * cols, cols), xs[slot], b.AsSpan(f * cols, cols), ys.AsSpan(slot * cols, cols));
+                VectorOps.FeatureProjection(activation, xs[slot], w.AsSpan(f * cols, cols), b.AsSpan(f * cols, cols),
+                    ys.AsSpan(slot * cols, cols), alpha);
             }
-
-            // One activation pass over the chunk's contiguous rows keeps the vector loop long.
-            var chunk = ys.AsSpan(start * cols, (end - start) * cols);
-            VectorOps.Unary(activation, chunk, chunk, alpha);
         });
     }
 

@@ -93,10 +93,59 @@ internal static class VectorOps
         for (; i < n; i++) Unsafe.Add(ref ys, i) = MathF.FusedMultiplyAdd(w, Unsafe.Add(ref xs, i), Unsafe.Add(ref ys, i));
     }
 
+    /// <summary>dot(x, y), one vector accumulator: for short rows, where a library call's overhead would dominate.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float ys = ref MemoryMarshal.GetReference(y);
+        var sum = Vector<float>.Zero;
+        int i = 0, n = x.Length;
+        for (; i <= n - Width; i += Width) sum += Vector.LoadUnsafe(ref xs, (nuint)i) * Vector.LoadUnsafe(ref ys, (nuint)i);
+        float total = Vector.Sum(sum);
+        for (; i < n; i++) total += Unsafe.Add(ref xs, i) * Unsafe.Add(ref ys, i);
+        return total;
+    }
+
+    /// <summary>One slot of the per-feature projection, fused: y = act(x * w + b).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void FeatureProjection(UnaryOp op, float x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, float alpha)
+    {
+        switch (op)
+        {
+            case UnaryOp.LeakyRelu: Project<LeakyReluOp>(x, w, b, y, alpha); break;
+            case UnaryOp.Tanh: Project<TanhOp>(x, w, b, y, alpha); break;
+            case UnaryOp.Silu: Project<SiluOp>(x, w, b, y, alpha); break;
+            case UnaryOp.Softplus: Project<SoftplusOp>(x, w, b, y, alpha); break;
+            default:
+                TensorPrimitives.MultiplyAdd(w, x, b, y);
+                Unary(op, y, y, alpha);
+                break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Project<TOp>(float x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, float alpha)
+        where TOp : IVectorUnary
+    {
+        ref float ws = ref MemoryMarshal.GetReference(w), bs = ref MemoryMarshal.GetReference(b), ys = ref MemoryMarshal.GetReference(y);
+        var xv = new Vector<float>(x);
+        int i = 0, n = y.Length;
+        for (; i <= n - Width; i += Width)
+            TOp.Apply(xv * Vector.LoadUnsafe(ref ws, (nuint)i) + Vector.LoadUnsafe(ref bs, (nuint)i), alpha).StoreUnsafe(ref ys, (nuint)i);
+        if (i == n) return;
+        Span<float> tail = stackalloc float[Width];
+        tail.Clear();
+        for (int j = i; j < n; j++) tail[j - i] = x * w[j] + b[j];
+        TOp.Apply(new Vector<float>(tail), alpha).CopyTo(tail);
+        tail[..(n - i)].CopyTo(y[i..]);
+    }
+
     /// <summary>
     /// One slot of the per-feature projection's backward pass, fused: g = dy * act'(x * w + b); dWeights += x * g;
     /// dBiases += g; returns dot(g, w), the gradient of x.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float FeatureProjectionBackward(UnaryOp op, float x, ReadOnlySpan<float> w, ReadOnlySpan<float> b,
         ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dWeights, Span<float> dBiases, float alpha) => op switch
     {
