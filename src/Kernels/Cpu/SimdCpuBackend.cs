@@ -393,7 +393,7 @@ public sealed class SimdCpuBackend : IComputeBackend
             }
 
             var chunk = p.AsSpan(o[start] * heads, (o[end] - o[start]) * heads);
-            TensorPrimitives.Exp(chunk, chunk);
+            VectorOps.SoftmaxExp(chunk, chunk);
             for (int seg = start; seg < end; seg++)
             {
                 var block = p.AsSpan(o[seg] * heads, (o[seg + 1] - o[seg]) * heads);
