@@ -367,6 +367,8 @@ public sealed class BackendConformanceTests(string device)
     [TestCase(UnaryOp.Silu)]
     [TestCase(UnaryOp.Tanh)]
     [TestCase(UnaryOp.LeakyRelu)]
+    [TestCase(UnaryOp.Sigmoid)]
+    [TestCase(UnaryOp.Identity)]
     public void FeatureProjectionMatchesReference(UnaryOp activation)
     {
         int rows = Size(211, 7), features = Size(37, 5), cols = 24;
