@@ -164,6 +164,24 @@ public interface IComputeBackend : IDisposable
         int segments, int heads, int headDim, bool accumulateWeights = false);
 
     /// <summary>
+    /// Per-feature projection (the SAE encoder), without materialising gathered weights:
+    /// y[i*features + f, :] = act(x[i, f] * weights[f, :] + biases[f, :]) for x [rows, features],
+    /// weights and biases [features, cols], y [rows * features, cols]; alpha as in <see cref="Unary"/>.
+    /// </summary>
+    void FeatureProjection(UnaryOp activation, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer y,
+        int rows, int features, int cols, float alpha = 0f);
+
+    /// <summary>
+    /// Backward of <see cref="FeatureProjection"/> given its output y and dy. With g = dy * act'(pre):
+    /// dx[i, f] (+)= dot(g[i*features + f, :], weights[f, :]); dWeights[f, :] += sum_i x[i, f] * g[i*features + f, :];
+    /// dBiases[f, :] += sum_i g[i*features + f, :] (the parameter gradients always accumulate).
+    /// Any gradient buffer may be null when it is not needed.
+    /// </summary>
+    void FeatureProjectionBackward(UnaryOp activation, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer y,
+        DeviceBuffer dy, DeviceBuffer? dx, DeviceBuffer? dWeights, DeviceBuffer? dBiases, int rows, int features, int cols,
+        float alpha = 0f, bool accumulateX = false);
+
+    /// <summary>
     /// Copies a block of columns between row-major matrices with the same row count (concat and slice):
     /// destination[i, destinationOffset + j] (+)= source[i, sourceOffset + j] for j in [0, width).
     /// </summary>

@@ -112,4 +112,26 @@ internal static class Validate
         if (ReferenceEquals(source, destination))
             throw new ArgumentException($"{op}: source and destination must be different buffers.", nameof(destination));
     }
+
+    public static void FeatureProjection(IComputeBackend backend, UnaryOp activation, DeviceBuffer x, DeviceBuffer weights,
+        DeviceBuffer biases, DeviceBuffer y, int rows, int features, int cols, string operation)
+    {
+        if (!Enum.IsDefined(activation)) throw new ArgumentOutOfRangeException(nameof(activation), activation, $"{operation}: unknown activation.");
+        NonNegative(rows, nameof(rows), operation);
+        NonNegative(features, nameof(features), operation);
+        NonNegative(cols, nameof(cols), operation);
+        AtLeast(backend, x, (long)rows * features, nameof(x), operation);
+        AtLeast(backend, weights, (long)features * cols, nameof(weights), operation);
+        AtLeast(backend, biases, (long)features * cols, nameof(biases), operation);
+        AtLeast(backend, y, (long)rows * features * cols, nameof(y), operation);
+    }
+
+    public static void FeatureProjectionGradients(IComputeBackend backend, DeviceBuffer dy, DeviceBuffer? dx, DeviceBuffer? dWeights,
+        DeviceBuffer? dBiases, int rows, int features, int cols, string operation)
+    {
+        AtLeast(backend, dy, (long)rows * features * cols, nameof(dy), operation);
+        if (dx is not null) AtLeast(backend, dx, (long)rows * features, nameof(dx), operation);
+        if (dWeights is not null) AtLeast(backend, dWeights, (long)features * cols, nameof(dWeights), operation);
+        if (dBiases is not null) AtLeast(backend, dBiases, (long)features * cols, nameof(dBiases), operation);
+    }
 }

@@ -21,9 +21,9 @@ public sealed class DeviceGraphBatch : IDisposable
         IncomingEdges = Segments.FromOffsets(backend, batch.EdgeTargetOffsets);
         CrystalAtoms = Segments.FromOffsets(backend, batch.NodeOffsets);
         AtomFeatureSlots = Segments.Uniform(backend, batch.AtomCount, featureCount);
-        var featureOfSlot = new int[batch.AtomCount * featureCount];
-        for (int i = 0; i < featureOfSlot.Length; i++) featureOfSlot[i] = i % featureCount;
-        FeatureOfSlot = IndexTensor.FromArray(backend, featureOfSlot);
+        var slots = new int[batch.AtomCount * featureCount];
+        for (int i = 0; i < slots.Length; i++) slots[i] = i;
+        SlotIndex = IndexTensor.FromArray(backend, slots);
         NodeOffsets = batch.NodeOffsets;
     }
 
@@ -54,8 +54,8 @@ public sealed class DeviceGraphBatch : IDisposable
     /// <summary>The atoms x features "slots" of SAE grouped by atom: the softmax over features runs over each group.</summary>
     public Segments AtomFeatureSlots { get; }
 
-    /// <summary>Feature index of every slot, to gather each feature's own projection weights.</summary>
-    public IndexTensor FeatureOfSlot { get; }
+    /// <summary>0, 1, ... over the slots: lets the attention-weighted sum of SAE read each slot's row in place.</summary>
+    public IndexTensor SlotIndex { get; }
 
     public int[] NodeOffsets { get; }
 
@@ -68,6 +68,6 @@ public sealed class DeviceGraphBatch : IDisposable
         IncomingEdges.Dispose();
         CrystalAtoms.Dispose();
         AtomFeatureSlots.Dispose();
-        FeatureOfSlot.Dispose();
+        SlotIndex.Dispose();
     }
 }

@@ -30,14 +30,11 @@ public sealed class SaeEncoder : Module
     /// <returns>h_0 [atoms, hidden] and the importance coefficients [atoms * features, 1] (rows grouped by atom).</returns>
     public (Tensor Encoded, Tensor Importance) Forward(DeviceGraphBatch batch)
     {
-        var weights = Ops.Gather(featureWeights, batch.FeatureOfSlot);
-        var biases = Ops.Gather(featureBiases, batch.FeatureOfSlot);
-        var values = batch.AtomFeatures.Reshape(batch.AtomCount * batch.FeatureCount);
-        var perFeature = Ops.Silu(Ops.Add(Ops.MulColumn(weights, values), biases));
+        var perFeature = Ops.FeatureProjection(batch.AtomFeatures, featureWeights, featureBiases, UnaryOp.Silu);
         var scores = Ops.MatMul(perFeature, scoreVector);
         var importance = Ops.SegmentSoftmax(scores, batch.AtomFeatureSlots);
-        var encoded = Ops.SegmentSum(Ops.MulColumn(perFeature, importance.Reshape(batch.AtomCount * batch.FeatureCount)),
-            batch.AtomFeatureSlots);
+        // A one-head attention sum over each atom's slots: h_0 = sum_i a_i h_ri without an [atoms * features, hidden] product.
+        var encoded = Ops.SegmentWeightedGatherSum(importance, perFeature, batch.SlotIndex, batch.AtomFeatureSlots, heads: 1);
         return (encoded, importance);
     }
 

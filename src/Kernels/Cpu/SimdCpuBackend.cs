@@ -14,6 +14,9 @@ public sealed class SimdCpuBackend : IComputeBackend
     /// <summary>Partial sums of Sum/Dot are taken over blocks of this many elements, then added in block order.</summary>
     private const int ReductionBlock = 8192;
 
+    /// <summary>Row blocks of FeatureProjectionBackward, each with its own partial parameter gradients.</summary>
+    private const int ParameterGradientBlocks = 8;
+
     private readonly BufferPool<float[]> floatPool;
     private readonly BufferPool<int[]> indexPool;
 
@@ -306,6 +309,7 @@ public sealed class SimdCpuBackend : IComputeBackend
     }
 
     /// <summary>Counting sort of item positions by key: items with key r are order[starts[r]..starts[r+1]), ascending.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (int[] Starts, int[] Order) StableGroups(ReadOnlySpan<int> keys, int keyCount)
     {
         var starts = new int[keyCount + 1];
@@ -323,6 +327,7 @@ public sealed class SimdCpuBackend : IComputeBackend
             throw new IndexOutOfRangeException($"{operation}: index[{position}] = {index} is outside [0, {rowCount}).");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CheckOffsets(int[] offsets, int segments, long rowCount, string operation)
     {
         if (segments == 0) return;
@@ -388,7 +393,7 @@ public sealed class SimdCpuBackend : IComputeBackend
             }
 
             var chunk = p.AsSpan(o[start] * heads, (o[end] - o[start]) * heads);
-            TensorPrimitives.Exp(chunk, chunk);
+            VectorOps.SoftmaxExp(chunk, chunk);
             for (int seg = start; seg < end; seg++)
             {
                 var block = p.AsSpan(o[seg] * heads, (o[seg + 1] - o[seg]) * heads);
@@ -436,6 +441,7 @@ public sealed class SimdCpuBackend : IComputeBackend
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CheckAttention(DeviceBuffer weights, DeviceBuffer values, IndexBuffer sourceIndex, IndexBuffer offsets,
         DeviceBuffer output, int segments, int heads, int headDim, string outputName, string operation)
     {
@@ -505,7 +511,7 @@ public sealed class SimdCpuBackend : IComputeBackend
                 for (int e = o[seg]; e < o[seg + 1]; e++)
                 for (int h = 0; h < heads; h++)
                 {
-                    float dot = TensorPrimitives.Dot<float>(dOut.AsSpan(seg * width + h * headDim, headDim),
+                    float dot = VectorOps.Dot(dOut.AsSpan(seg * width + h * headDim, headDim),
                         v.AsSpan(src[e] * width + h * headDim, headDim));
                     int at = e * heads + h;
                     dw[at] = accumulateWeights ? dw[at] + dot : dot;
@@ -535,6 +541,75 @@ public sealed class SimdCpuBackend : IComputeBackend
                             dv.AsSpan(r * width + h * headDim, headDim));
                 }
             });
+        }
+    }
+
+    public void FeatureProjection(UnaryOp activation, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer y,
+        int rows, int features, int cols, float alpha = 0f)
+    {
+        Validate.FeatureProjection(this, activation, x, weights, biases, y, rows, features, cols, nameof(FeatureProjection));
+        float[] xs = ((CpuBuffer)x).Values, w = ((CpuBuffer)weights).Values, b = ((CpuBuffer)biases).Values, ys = ((CpuBuffer)y).Values;
+        if (cols == 0) return;
+        Work.ForCost(rows * features, cols * 8L, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        {
+            for (int slot = start; slot < end; slot++)
+            {
+                int f = slot % features;
+                VectorOps.FeatureProjection(activation, xs[slot], w.AsSpan(f * cols, cols), b.AsSpan(f * cols, cols),
+                    ys.AsSpan(slot * cols, cols), alpha);
+            }
+        });
+    }
+
+    public void FeatureProjectionBackward(UnaryOp activation, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer y,
+        DeviceBuffer dy, DeviceBuffer? dx, DeviceBuffer? dWeights, DeviceBuffer? dBiases, int rows, int features, int cols,
+        float alpha = 0f, bool accumulateX = false)
+    {
+        const string operation = nameof(FeatureProjectionBackward);
+        Validate.FeatureProjection(this, activation, x, weights, biases, y, rows, features, cols, operation);
+        Validate.FeatureProjectionGradients(this, dy, dx, dWeights, dBiases, rows, features, cols, operation);
+        float[] xs = ((CpuBuffer)x).Values, w = ((CpuBuffer)weights).Values, b = ((CpuBuffer)biases).Values;
+        float[] ys = ((CpuBuffer)y).Values, dys = ((CpuBuffer)dy).Values;
+        float[]? dxs = (dx as CpuBuffer)?.Values, dws = (dWeights as CpuBuffer)?.Values, dbs = (dBiases as CpuBuffer)?.Values;
+        if (cols == 0 || features == 0 || rows == 0) return;
+        // Rows are split into a fixed number of blocks (set by the row count alone), each streaming through its rows and
+        // summing parameter gradients into its own partial; the partials are then added in block order. Deterministic,
+        // with no atomics, and reads dy and y front to back.
+        int parameters = features * cols;
+        int blocks = Math.Min(rows, ParameterGradientBlocks);
+        int rowsPerBlock = (rows + blocks - 1) / blocks;
+        blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+        var partials = floatPool.Rent(2 * blocks * parameters, out _);
+        try
+        {
+            Work.For(blocks, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+            {
+                for (int block = start; block < end; block++)
+                {
+                    var weightPartial = partials.AsSpan(2 * block * parameters, parameters);
+                    var biasPartial = partials.AsSpan((2 * block + 1) * parameters, parameters);
+                    weightPartial.Clear();
+                    biasPartial.Clear();
+                    for (int i = block * rowsPerBlock; i < Math.Min(rows, (block + 1) * rowsPerBlock); i++)
+                    for (int f = 0; f < features; f++)
+                    {
+                        int slot = i * features + f;
+                        float dot = VectorOps.FeatureProjectionBackward(activation, xs[slot], w.AsSpan(f * cols, cols), b.AsSpan(f * cols, cols),
+                            ys.AsSpan(slot * cols, cols), dys.AsSpan(slot * cols, cols), weightPartial.Slice(f * cols, cols),
+                            biasPartial.Slice(f * cols, cols), alpha);
+                        if (dxs is not null) dxs[slot] = accumulateX ? dxs[slot] + dot : dot;
+                    }
+                }
+            });
+            for (int block = 0; block < blocks; block++)
+            {
+                if (dws is not null) TensorPrimitives.Add(dws.AsSpan(0, parameters), partials.AsSpan(2 * block * parameters, parameters), dws.AsSpan(0, parameters));
+                if (dbs is not null) TensorPrimitives.Add(dbs.AsSpan(0, parameters), partials.AsSpan((2 * block + 1) * parameters, parameters), dbs.AsSpan(0, parameters));
+            }
+        }
+        finally
+        {
+            Return(partials);
         }
     }
 

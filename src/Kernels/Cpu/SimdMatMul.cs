@@ -30,6 +30,12 @@ internal static unsafe class SimdMatMul
             return;
         }
 
+        if (n == 1)
+        {
+            MultiplyVector(a, b, c, m, k, transposeA, beta);
+            return;
+        }
+
         int panelWidth = PanelWidth;
         int rowGroups = (m + RowTile - 1) / RowTile;
         int panels = (n + panelWidth - 1) / panelWidth;
@@ -52,6 +58,65 @@ internal static unsafe class SimdMatMul
         {
             ArrayPool<float>.Shared.Return(packedA);
             ArrayPool<float>.Shared.Return(packedB);
+        }
+    }
+
+    /// <summary>Rows of the k loop per partial sum of the transposed matrix-vector product.</summary>
+    private const int VectorDepthBlock = 4096;
+
+    /// <summary>
+    /// op(A) times one column (B is the same k values whether stored [k,1] or [1,k]): GEMM would pack all of A and pad
+    /// B to a full panel. A plain A takes one dot product per row; a transposed A is summed over fixed blocks of its
+    /// rows whose partials are added in block order, so the bits do not depend on the thread count.
+    /// </summary>
+    private static void MultiplyVector(float[] a, float[] b, float[] c, int m, int k, bool transposeA, float beta)
+    {
+        if (!transposeA)
+        {
+            Work.ForCost(m, k, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+            {
+                int width = Vector<float>.Count;
+                for (int i = start; i < end; i++)
+                {
+                    var sum = Vector<float>.Zero;
+                    int p = 0;
+                    for (; p <= k - width; p += width) sum += new Vector<float>(a, i * k + p) * new Vector<float>(b, p);
+                    float dot = Vector.Sum(sum);
+                    for (; p < k; p++) dot += a[i * k + p] * b[p];
+                    c[i] = beta == 0f ? dot : beta * c[i] + dot;
+                }
+            });
+            return;
+        }
+
+        int blocks = (k + VectorDepthBlock - 1) / VectorDepthBlock;
+        float[] partials = ArrayPool<float>.Shared.Rent(blocks * m);
+        try
+        {
+            Work.For(blocks, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+            {
+                for (int block = start; block < end; block++)
+                {
+                    var sum = partials.AsSpan(block * m, m);
+                    sum.Clear();
+                    for (int p = block * VectorDepthBlock; p < Math.Min(k, (block + 1) * VectorDepthBlock); p++)
+                        VectorOps.AddScaled(a.AsSpan(p * m, m), b[p], sum);
+                }
+            });
+            var result = c.AsSpan(0, m);
+            if (beta == 0f) partials.AsSpan(0, m).CopyTo(result);
+            else
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(result, beta, result);
+                System.Numerics.Tensors.TensorPrimitives.Add(result, partials.AsSpan(0, m), result);
+            }
+
+            for (int block = 1; block < blocks; block++)
+                System.Numerics.Tensors.TensorPrimitives.Add(result, partials.AsSpan(block * m, m), result);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(partials);
         }
     }
 

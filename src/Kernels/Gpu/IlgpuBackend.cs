@@ -24,6 +24,11 @@ public sealed class IlgpuBackend : IComputeBackend
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> copy;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float> matMul;
     private readonly int matMulTile;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float> featureProjection;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        int, int, int, float, int> featureProjectionInput;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>, int, int, int, int, float, int, int> featureProjectionParameters;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, float> unary;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> unaryBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> binary;
@@ -97,6 +102,13 @@ public sealed class IlgpuBackend : IComputeBackend
             IlgpuKernels.SegmentWeightedGatherSumWeightsKernel);
         weightedGatherSumValues = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(
             IlgpuKernels.SegmentWeightedGatherSumValuesKernel);
+        featureProjection = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            int, int, int, float>(IlgpuKernels.FeatureProjectionKernel);
+        featureProjectionInput = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float, int>(IlgpuKernels.FeatureProjectionInputKernel);
+        featureProjectionParameters = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, float, int, int>(
+            IlgpuKernels.FeatureProjectionParameterKernel);
         copyColumns = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, int, ArrayView<float>, int, int, int, int>(
             IlgpuKernels.CopyColumnsKernel);
         adamStep = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float, float, float, float>(
@@ -384,6 +396,29 @@ public sealed class IlgpuBackend : IComputeBackend
         Validate.Owned(this, weights, nameof(weights), operation);
         Validate.Owned(this, values, nameof(values), operation);
         Validate.Owned(this, sourceIndex, nameof(sourceIndex), operation);
+    }
+
+    public void FeatureProjection(UnaryOp activation, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer y,
+        int rows, int features, int cols, float alpha = 0f)
+    {
+        Validate.FeatureProjection(this, activation, x, weights, biases, y, rows, features, cols, nameof(FeatureProjection));
+        int count = rows * features * cols;
+        if (count > 0) featureProjection(count, V(x), V(weights), V(biases), V(y), features, cols, (int)activation, alpha);
+    }
+
+    public void FeatureProjectionBackward(UnaryOp activation, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer y,
+        DeviceBuffer dy, DeviceBuffer? dx, DeviceBuffer? dWeights, DeviceBuffer? dBiases, int rows, int features, int cols,
+        float alpha = 0f, bool accumulateX = false)
+    {
+        const string operation = nameof(FeatureProjectionBackward);
+        Validate.FeatureProjection(this, activation, x, weights, biases, y, rows, features, cols, operation);
+        Validate.FeatureProjectionGradients(this, dy, dx, dWeights, dBiases, rows, features, cols, operation);
+        if (dx is not null && rows * features > 0)
+            featureProjectionInput(rows * features, V(x), V(weights), V(biases), V(y), V(dy), V(dx), features, cols, (int)activation,
+                alpha, accumulateX ? 1 : 0);
+        if ((dWeights ?? dBiases) is { } anyParameterGradient && features * cols > 0)
+            featureProjectionParameters(features * cols, V(x), V(weights), V(biases), V(y), V(dy), V(dWeights ?? anyParameterGradient),
+                V(dBiases ?? anyParameterGradient), rows, features, cols, (int)activation, alpha, dWeights is null ? 0 : 1, dBiases is null ? 0 : 1);
     }
 
     public void CopyColumns(DeviceBuffer source, int sourceCols, int sourceOffset, DeviceBuffer destination,

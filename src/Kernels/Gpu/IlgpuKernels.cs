@@ -300,6 +300,51 @@ internal static class IlgpuKernels
             Atomic.Add(ref dValues[sourceIndex[e] * width + j], weights[e * heads + h] * gradient);
     }
 
+    /// <summary>One thread per output element (slot, j) of the per-feature projection.</summary>
+    public static void FeatureProjectionKernel(Index1D i, ArrayView<float> x, ArrayView<float> weights, ArrayView<float> biases,
+        ArrayView<float> y, int features, int cols, int op, float alpha)
+    {
+        int slot = i / cols, parameter = slot % features * cols + i % cols;
+        y[i] = Apply(op, x[slot] * weights[parameter] + biases[parameter], alpha);
+    }
+
+    /// <summary>dx of the per-feature projection: one thread per slot, a dot product over its columns.</summary>
+    public static void FeatureProjectionInputKernel(Index1D slot, ArrayView<float> x, ArrayView<float> weights,
+        ArrayView<float> biases, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int features, int cols, int op,
+        float alpha, int accumulate)
+    {
+        int f = slot % features;
+        float dot = 0f;
+        for (int j = 0; j < cols; j++)
+        {
+            int at = slot * cols + j, parameter = f * cols + j;
+            float pre = x[slot] * weights[parameter] + biases[parameter];
+            dot += dy[at] * Derivative(op, pre, y[at], alpha) * weights[parameter];
+        }
+
+        dx[slot] = accumulate != 0 ? dx[slot] + dot : dot;
+    }
+
+    /// <summary>dWeights and dBiases of the per-feature projection: one thread per parameter (f, j), summing over rows.</summary>
+    public static void FeatureProjectionParameterKernel(Index1D parameter, ArrayView<float> x, ArrayView<float> weights,
+        ArrayView<float> biases, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dWeights, ArrayView<float> dBiases,
+        int rows, int features, int cols, int op, float alpha, int hasWeights, int hasBiases)
+    {
+        int f = parameter / cols, j = parameter % cols;
+        float weightSum = 0f, biasSum = 0f;
+        for (int i = 0; i < rows; i++)
+        {
+            int slot = i * features + f, at = slot * cols + j;
+            float pre = x[slot] * weights[parameter] + biases[parameter];
+            float g = dy[at] * Derivative(op, pre, y[at], alpha);
+            weightSum += x[slot] * g;
+            biasSum += g;
+        }
+
+        if (hasWeights != 0) dWeights[parameter] += weightSum;
+        if (hasBiases != 0) dBiases[parameter] += biasSum;
+    }
+
     public static void CopyColumnsKernel(Index1D i, ArrayView<float> source, int sourceCols, int sourceOffset,
         ArrayView<float> destination, int destinationCols, int destinationOffset, int width, int accumulate)
     {

@@ -311,6 +311,45 @@ public sealed class ReferenceBackend : IComputeBackend
         }
     }
 
+    public void FeatureProjection(UnaryOp activation, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer y,
+        int rows, int features, int cols, float alpha = 0f)
+    {
+        Validate.FeatureProjection(this, activation, x, weights, biases, y, rows, features, cols, nameof(FeatureProjection));
+        double[] X = Data(x), W = Data(weights), B = Data(biases), Y = Data(y);
+        for (int i = 0; i < rows; i++)
+        for (int f = 0; f < features; f++)
+        for (int j = 0; j < cols; j++)
+            Y[(i * features + f) * cols + j] = Apply(activation, X[i * features + f] * W[f * cols + j] + B[f * cols + j], alpha);
+    }
+
+    public void FeatureProjectionBackward(UnaryOp activation, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer y,
+        DeviceBuffer dy, DeviceBuffer? dx, DeviceBuffer? dWeights, DeviceBuffer? dBiases, int rows, int features, int cols,
+        float alpha = 0f, bool accumulateX = false)
+    {
+        const string operation = nameof(FeatureProjectionBackward);
+        Validate.FeatureProjection(this, activation, x, weights, biases, y, rows, features, cols, operation);
+        Validate.FeatureProjectionGradients(this, dy, dx, dWeights, dBiases, rows, features, cols, operation);
+        double[] X = Data(x), W = Data(weights), B = Data(biases), Y = Data(y), DY = Data(dy);
+        double[]? DX = dx is null ? null : Data(dx), DW = dWeights is null ? null : Data(dWeights), DB = dBiases is null ? null : Data(dBiases);
+        for (int i = 0; i < rows; i++)
+        for (int f = 0; f < features; f++)
+        {
+            int slot = i * features + f;
+            double dot = 0;
+            for (int j = 0; j < cols; j++)
+            {
+                int at = slot * cols + j, parameter = f * cols + j;
+                double pre = X[slot] * W[parameter] + B[parameter];
+                double g = DY[at] * Derivative(activation, pre, Y[at], alpha);
+                dot += g * W[parameter];
+                if (DW is not null) DW[parameter] += X[slot] * g;
+                if (DB is not null) DB[parameter] += g;
+            }
+
+            if (DX is not null) DX[slot] = accumulateX ? DX[slot] + dot : dot;
+        }
+    }
+
     public void CopyColumns(DeviceBuffer source, int sourceCols, int sourceOffset, DeviceBuffer destination,
         int destinationCols, int destinationOffset, int rows, int width, bool accumulate = false)
     {

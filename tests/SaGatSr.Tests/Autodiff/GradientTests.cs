@@ -1,4 +1,5 @@
 using SaGatSr.Autodiff;
+using SaGatSr.Kernels;
 
 namespace SaGatSr.Tests.Autodiff;
 
@@ -140,6 +141,22 @@ public class GradientTests
         ["MulScalar"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4)), s.Random(1)], x => Ops.MulScalar(x[0], x[1])),
         // A fresh generator with a fixed seed on every call keeps the mask the same across finite-difference evaluations.
         ["Dropout"] = s => ([s.Random(s.Size(2, 4), s.Size(2, 4))], x => Ops.Dropout(x[0], 0.25f, new Random(5))),
+        ["FeatureProjectionSilu"] = s => FeatureProjectionCase(s, UnaryOp.Silu),
+        ["FeatureProjectionTanh"] = s => FeatureProjectionCase(s, UnaryOp.Tanh),
+        ["SaeEncoderChain"] = s =>
+        {
+            // The SAE encoder's ops; the input is also added to the output, so its gradient accumulates.
+            int atoms = s.Size(1, 3), features = s.Size(2, 4), hidden = s.Size(1, 3);
+            var slots = Segments.Uniform(s.Backend, atoms, features);
+            var slotIndex = s.Indices(Enumerable.Range(0, atoms * features).ToArray());
+            return ([s.Random(atoms, features), s.Random(features, hidden), s.Random(features, hidden), s.Random(hidden, 1)], x =>
+            {
+                var perFeature = Ops.FeatureProjection(x[0], x[1], x[2], UnaryOp.Silu);
+                var importance = Ops.SegmentSoftmax(Ops.MatMul(perFeature, x[3]), slots);
+                var encoded = Ops.SegmentWeightedGatherSum(importance, perFeature, slotIndex, slots, heads: 1);
+                return Ops.Concat(encoded, Ops.Square(x[0]));
+            });
+        },
         ["AttentionLayerChain"] = s =>
         {
             // A GAT-style block: project, score edges, softmax per destination, aggregate, normalise.
@@ -181,6 +198,13 @@ public class GradientTests
                 throw;
             }
         }
+    }
+
+    private static (Tensor[], Func<Tensor[], Tensor>) FeatureProjectionCase(GradientSetup s, UnaryOp activation)
+    {
+        int rows = s.Size(1, 3), features = s.Size(1, 4), cols = s.Size(1, 3);
+        return ([s.Random(rows, features), s.Random(features, cols), s.Random(features, cols)],
+            x => Ops.FeatureProjection(x[0], x[1], x[2], activation));
     }
 
     private static (Tensor[], Func<Tensor[], Tensor>) MatMulCase(GradientSetup s, bool transposeA, bool transposeB)

@@ -73,6 +73,15 @@ internal sealed class TrackingBackend : IComputeBackend
         int segments, int heads, bool accumulate = false) =>
         inner.SegmentSoftmaxBackward(probabilities, dProbabilities, offsets, dScores, segments, heads, accumulate);
 
+    public void FeatureProjection(UnaryOp activation, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer y,
+        int rows, int features, int cols, float alpha = 0f) =>
+        inner.FeatureProjection(activation, x, weights, biases, y, rows, features, cols, alpha);
+
+    public void FeatureProjectionBackward(UnaryOp activation, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer y,
+        DeviceBuffer dy, DeviceBuffer? dx, DeviceBuffer? dWeights, DeviceBuffer? dBiases, int rows, int features, int cols,
+        float alpha = 0f, bool accumulateX = false) =>
+        inner.FeatureProjectionBackward(activation, x, weights, biases, y, dy, dx, dWeights, dBiases, rows, features, cols, alpha, accumulateX);
+
     public void SegmentWeightedGatherSum(DeviceBuffer weights, DeviceBuffer values, IndexBuffer sourceIndex, IndexBuffer offsets,
         DeviceBuffer output, int segments, int heads, int headDim) =>
         inner.SegmentWeightedGatherSum(weights, values, sourceIndex, offsets, output, segments, heads, headDim);

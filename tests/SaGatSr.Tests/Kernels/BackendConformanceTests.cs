@@ -99,6 +99,18 @@ public sealed class BackendConformanceTests(string device)
         h.CheckLinear((b, v) => b.MatMul(v.B(a), v.B(bMatrix), v.B(c), m, n, k, transposeA, transposeB, beta), c);
     }
 
+    [Test]
+    public void MatrixVectorProductMatchesReference([Values] bool transposeA, [Values] bool transposeB, [Values(0f, 1f)] float beta)
+    {
+        // n = 1 with a depth over several of the CPU path's partial-sum blocks (and a ragged last one).
+        int m = Size(53, 11), k = Size(9001, 301);
+        var a = h.Tensor(m * k);
+        var vector = h.Tensor(k);
+        var c = beta == 0f ? h.Tensor(Enumerable.Repeat(float.NaN, m).ToArray()) : h.Tensor(m);
+        if (beta == 0f) h.Reference.Fill(c.Magnitude, 0);
+        h.CheckLinear((b, v) => b.MatMul(v.B(a), v.B(vector), v.B(c), m, 1, k, transposeA, transposeB, beta), c);
+    }
+
     [TestCase(1, 1, 1)]
     [TestCase(5, 3, 1)]
     [TestCase(1, 17, 9)]
@@ -350,6 +362,72 @@ public sealed class BackendConformanceTests(string device)
         var outputs = new[] { dWeights, dValues }.OfType<Trio>().ToArray();
         h.CheckLinear((b, v) => b.SegmentWeightedGatherSumBackward(v.B(weights), v.B(values), v.I(source), v.I(o),
             v.B(dOutput), v.Maybe(dWeights), v.Maybe(dValues), segments, heads, headDim, accumulateWeights), outputs);
+    }
+
+    [TestCase(UnaryOp.Silu)]
+    [TestCase(UnaryOp.Tanh)]
+    [TestCase(UnaryOp.LeakyRelu)]
+    [TestCase(UnaryOp.Sigmoid)]
+    [TestCase(UnaryOp.Identity)]
+    public void FeatureProjectionMatchesReference(UnaryOp activation)
+    {
+        int rows = Size(211, 7), features = Size(37, 5), cols = 24;
+        var x = h.Tensor(rows * features);
+        var weights = h.Tensor(features * cols);
+        var biases = h.Tensor(features * cols);
+        var y = h.Tensor(Enumerable.Repeat(float.NaN, rows * features * cols).ToArray());
+        backend.FeatureProjection(activation, x.Actual, weights.Actual, biases.Actual, y.Actual, rows, features, cols, 0.15f);
+        h.Reference.FeatureProjection(activation, x.Expected, weights.Expected, biases.Expected, y.Expected, rows, features, cols, 0.15f);
+        var expected = Harness.Download(h.Reference, y.Expected);
+        // Rounding of the pre-activation is carried through by the derivative; the activation's own rounding by |y|.
+        h.Compare(y, expected.Select((e, at) =>
+        {
+            int slot = at / cols, parameter = slot % features * cols + at % cols;
+            double pre = Math.Abs(x.Values[slot] * weights.Values[parameter]) + Math.Abs(biases.Values[parameter]);
+            return Math.Abs(e) + pre * DerivativeTerms(activation, pre, e);
+        }).ToArray());
+    }
+
+    [TestCase(UnaryOp.Silu, false, true, true, true)]
+    [TestCase(UnaryOp.Silu, true, true, true, true)]
+    [TestCase(UnaryOp.Tanh, false, true, false, true)]
+    [TestCase(UnaryOp.LeakyRelu, true, false, true, false)]
+    public void FeatureProjectionBackwardMatchesReference(UnaryOp activation, bool accumulateX, bool wantX, bool wantWeights, bool wantBiases)
+    {
+        int rows = Size(211, 7), features = Size(37, 5), cols = 24;
+        var x = h.Tensor(rows * features);
+        var weights = h.Tensor(features * cols);
+        var biases = h.Tensor(features * cols);
+        var forward = h.Tensor(rows * features * cols);
+        h.Reference.FeatureProjection(activation, x.Expected, weights.Expected, biases.Expected, forward.Expected, rows, features, cols, 0.15f);
+        var y = h.Tensor(Harness.Download(h.Reference, forward.Expected).Select(d => (float)d).ToArray());
+        var dy = h.Tensor(rows * features * cols);
+        var dx = wantX ? h.Tensor(rows * features) : null;
+        var dWeights = wantWeights ? h.Tensor(features * cols) : null;
+        var dBiases = wantBiases ? h.Tensor(features * cols) : null;
+        backend.FeatureProjectionBackward(activation, x.Actual, weights.Actual, biases.Actual, y.Actual, dy.Actual, dx?.Actual,
+            dWeights?.Actual, dBiases?.Actual, rows, features, cols, 0.15f, accumulateX);
+        h.Reference.FeatureProjectionBackward(activation, x.Expected, weights.Expected, biases.Expected, y.Expected, dy.Expected,
+            dx?.Expected, dWeights?.Expected, dBiases?.Expected, rows, features, cols, 0.15f, accumulateX);
+
+        // Error bounds: the same sums taken over the magnitudes of their terms, plus any accumulated old value.
+        var dxBound = dx is null ? null : dx.Values.Select(v => accumulateX ? (double)Math.Abs(v) : 0).ToArray();
+        var dWeightsBound = dWeights?.Values.Select(v => (double)Math.Abs(v)).ToArray();
+        var dBiasesBound = dBiases?.Values.Select(v => (double)Math.Abs(v)).ToArray();
+        for (int slot = 0; slot < rows * features; slot++)
+        for (int j = 0; j < cols; j++)
+        {
+            int at = slot * cols + j, parameter = slot % features * cols + j;
+            double pre = x.Values[slot] * (double)weights.Values[parameter] + biases.Values[parameter];
+            double term = Math.Abs(dy.Values[at]) * DerivativeTerms(activation, pre, y.Values[at]);
+            if (dxBound is not null) dxBound[slot] += term * Math.Abs(weights.Values[parameter]);
+            if (dWeightsBound is not null) dWeightsBound[parameter] += term * Math.Abs(x.Values[slot]);
+            if (dBiasesBound is not null) dBiasesBound[parameter] += term;
+        }
+
+        if (dx is not null) h.Compare(dx, dxBound!);
+        if (dWeights is not null) h.Compare(dWeights, dWeightsBound!);
+        if (dBiases is not null) h.Compare(dBiases, dBiasesBound!);
     }
 
     [Test]
