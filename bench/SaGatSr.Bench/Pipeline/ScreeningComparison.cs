@@ -14,7 +14,7 @@ namespace SaGatSr.Bench;
 public static partial class Comparisons
 {
     private static void RegisterScreening() => Register("sr-screening",
-        "SR wall time on the SAE top-k features vs on all features [--epochs 120] [--top-k rule] [--rungs 1] [--engine sisso]",
+        "SR wall time on the SAE top-k features vs on all features [--epochs 120] [--top-k rule] [--rungs 1] [--max-terms 2] [--engine sisso]",
         RunScreening);
 
     private static int RunScreening(string[] args)
@@ -34,7 +34,8 @@ public static partial class Comparisons
         int k = int.Parse(OptionValue(args, "--top-k", ExplainCommand.DefaultTopK(ranking).ToString()));
         var split = training.Split;
         var target = split.Train.Select(i => data.Targets[i]).ToArray();
-        var options = new SrOptions { Engine = engine, Rungs = rungs, MaxTerms = 2, TimeLimit = TimeSpan.FromSeconds(timeLimit), Seed = 1 };
+        int terms = int.Parse(OptionValue(args, "--max-terms", "2"));
+        var options = new SrOptions { Engine = engine, Rungs = rungs, MaxTerms = terms, TimeLimit = TimeSpan.FromSeconds(timeLimit), Seed = 1 };
 
         (double Seconds, SrResult Result, double TestMae) Search(IReadOnlyList<FeatureImportance> features)
         {
@@ -50,7 +51,7 @@ public static partial class Comparisons
 
         var screened = Search(ranking.Take(k).ToArray());
         var everything = Search(ranking.OrderBy(f => f.Index).ToArray());
-        Console.WriteLine($"SR ({engine}, rungs {rungs}, up to 2 terms) fitted on {split.Train.Length} training crystals, tested on {split.Test.Length}; " +
+        Console.WriteLine($"SR ({engine}, rungs {rungs}, up to {terms} terms) fitted on {split.Train.Length} training crystals, tested on {split.Test.Length}; " +
                           $"mean predictor test MAE {split.Test.Average(i => Math.Abs(data.Targets[i] - target.Average())):G4}");
         Console.WriteLine($"{"inputs",-14} {"seconds",9} {"front min train MAE",20} {"chosen train MAE",17} {"chosen test MAE",16}  chosen formula");
         foreach (var (label, (seconds, result, testMae)) in new[] { ($"SAE top {k}", screened), ($"all {ranking.Count}", everything) })
