@@ -47,7 +47,7 @@ public sealed class SrOptions
     public int MigrationInterval { get; set; } = 10;
     /// <summary>
     /// How GP uses an ILGPU device: "interpreted" (one precompiled bytecode kernel; default, because every generation
-    /// brings new structures) or "emitted" (a compiled kernel per generation's structure; see bench/RESULTS-symbolic.md).
+    /// brings new structures) or "emitted" (a compiled kernel per generation's structure; see bench/RESULTS.md, GP evaluator choice).
     /// </summary>
     public string GpDeviceKernel { get; set; } = "interpreted";
 
