@@ -117,7 +117,7 @@ public abstract class Module : IDisposable
         return module;
     }
 
-    public void Dispose()
+    public virtual void Dispose()
     {
         foreach (var (_, parameter) in parameters) parameter.Dispose();
         foreach (var (_, module) in modules) module.Dispose();

@@ -58,5 +58,9 @@ public sealed class GatLayer : Module
         return Ops.LayerNorm(Ops.Add(atoms, update), normScale, normShift);
     }
 
-    public void DisposeConstants() => headSum.Dispose();
+    public override void Dispose()
+    {
+        headSum.Dispose();
+        base.Dispose();
+    }
 }

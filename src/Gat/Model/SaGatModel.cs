@@ -4,7 +4,7 @@ using SaGatSr.Kernels;
 namespace SaGatSr.Gat.Model;
 
 /// <summary>SAE encoder, GAT layers, mean pooling over each crystal's atoms, and an MLP regression head.</summary>
-public sealed class SaGatModel : Module, IDisposable
+public sealed class SaGatModel : Module
 {
     private readonly SaeEncoder encoder;
     private readonly GatLayer[] layers;
@@ -38,11 +38,5 @@ public sealed class SaGatModel : Module, IDisposable
         var crystals = Ops.SegmentMean(atoms, batch.CrystalAtoms);
         var prediction = headOutput.Forward(Ops.Silu(headHidden.Forward(crystals)));
         return (prediction, importance);
-    }
-
-    public void Dispose()
-    {
-        foreach (var layer in layers) layer.DisposeConstants();
-        foreach (var parameter in Parameters()) parameter.Dispose();
     }
 }
