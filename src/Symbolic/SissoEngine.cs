@@ -175,7 +175,7 @@ internal sealed class SissoEngine
         var order = Enumerable.Range(0, primaryScores.Length + specScores.Length)
             .Select(i => (Index: i, Score: i < primaryScores.Length ? primaryScores[i] : specScores[i - primaryScores.Length]))
             .Where(p => p.Score > 0)
-            .OrderByDescending(p => p.Score).ThenBy(p => p.Index);
+            .OrderByDescending(p => TieRank(p.Score)).ThenBy(p => p.Index);
         return TakeDistinct(order.Select(p => p.Index < primaryScores.Length ? Expr.Var(p.Index) : ExprOf(specs[p.Index - primaryScores.Length])), count, exclude);
     }
 
@@ -183,9 +183,15 @@ internal sealed class SissoEngine
     {
         var scores = ScoreSpecs(CenteredUnit(target), start, end);
         var order = Enumerable.Range(0, scores.Length).Where(i => scores[i] > 0)
-            .OrderByDescending(i => scores[i]).ThenBy(i => i);
+            .OrderByDescending(i => TieRank(scores[i])).ThenBy(i => i);
         return TakeDistinct(order.Select(i => ExprOf(specs[start + i])), count, exclude);
     }
+
+    /// <summary>
+    /// Scores equal up to round-off rank together, so the earlier (simpler: primaries, then lower rungs) of two features
+    /// with the same values wins and the later is dropped as its duplicate, e.g. a*b before (a/x)*(b*x).
+    /// </summary>
+    private static double TieRank(double score) => Math.Round(score, 9);
 
     /// <summary>Walks candidates best-first, skipping excluded ones and value duplicates (equal up to affine maps).</summary>
     private List<(Expr Expr, double[] Values)> TakeDistinct(IEnumerable<Expr> ranked, int count, HashSet<string> exclude)

@@ -174,7 +174,8 @@ internal static class ExplainCommand
         Plots.Parity(Path.Combine(folder, "parity_formula.png"), $"Formula: {data.TargetName}", data.TargetName,
             [Set("train", split.Train, formula), Set($"test (MAE {evaluation["formula"]["test"].Mae:G3})", split.Test, formula)]);
         File.Copy(Path.Combine(folder, "sr", "pareto.png"), Path.Combine(folder, "pareto.png"), overwrite: true);
-        File.WriteAllText(Path.Combine(folder, "formula.txt"), $"{data.TargetName} = {result.Best.ToText()}\n");
+        File.WriteAllText(Path.Combine(folder, "formula.txt"),
+            $"{data.TargetName} = {result.Best.ToText()}\nexpanded: {data.TargetName} = {result.Best.ToSimplifiedText()}\n");
         File.WriteAllText(Path.Combine(folder, "formula.tex"), $"\\[ \\mathrm{{{data.TargetName.Replace("_", "\\_")}}} = {result.Best.ToLatex()} \\]\n");
 
         var csv = new StringBuilder("id,split," + string.Join(',', table.Names) + $",{data.TargetName},sagat,formula\n");

@@ -50,6 +50,7 @@ internal static class SrCommand
         {
             string mark = ReferenceEquals(formula, result.Best) ? "  <- chosen" : "";
             text.AppendLine($"[{formula.Complexity,3}] MAE {formula.Mae:G4} RMSE {formula.Rmse:G4} R2 {formula.R2:F4}  {target} = {formula.ToText()}{mark}");
+            text.AppendLine($"      expanded: {formula.ToSimplifiedText()}");
             latex.AppendLine($"% complexity {formula.Complexity}, MAE {formula.Mae:G4}, RMSE {formula.Rmse:G4}, R2 {formula.R2:F4}{mark}");
             latex.AppendLine($"\\[ \\mathrm{{{target.Replace("_", "\\_")}}} = {formula.ToLatex()} \\]");
         }

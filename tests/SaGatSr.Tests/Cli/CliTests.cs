@@ -121,7 +121,10 @@ public class CliTests
         Assert.That(exit, Is.EqualTo(0), stderr);
         foreach (var file in new[] { "formulas.txt", "formulas.tex", "best_formula.cs", "pareto.csv", "pareto.png" })
             Assert.That(File.Exists(Path.Combine(output, file)), file);
-        Assert.That(File.ReadAllText(Path.Combine(output, "formulas.txt")), Does.Contain("R2 1.0000"));
+        var formulas = File.ReadAllText(Path.Combine(output, "formulas.txt"));
+        Assert.That(formulas, Does.Contain("R2 1.0000"));
+        var chosen = formulas.Split('\n').Single(l => l.EndsWith("<- chosen"));
+        Assert.That(chosen, Does.Contain("y = 1 + 3 * (a * b)"), "the exact formula in its simplest form, with no noise feature");
         Assert.That(stdout, Does.Contain("a").And.Contain("b"));
     }
 
