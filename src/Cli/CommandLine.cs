@@ -123,7 +123,7 @@ internal static class CommandLine
     }
 
     private sealed record SrOptionSet(Option<string> Engine, Option<string?> Operators, Option<int> MaxComplexity,
-        Option<double> TimeLimit, Option<int> SrSeed, Option<int> Rungs, Option<int> MaxTerms)
+        Option<double> TimeLimit, Option<int> SrSeed, Option<int> Rungs, Option<int> MaxTerms, Option<string?> Units)
     {
         public static SrOptionSet Create() => new(
             new Option<string>("--engine") { Description = "sisso (feature space + L0 search) or gp (genetic programming).", DefaultValueFactory = _ => "sisso" },
@@ -132,16 +132,18 @@ internal static class CommandLine
             new Option<double>("--time-limit") { Description = "Seconds the search may take at most.", DefaultValueFactory = _ => 120 },
             new Option<int>("--sr-seed") { Description = "Random seed of the search.", DefaultValueFactory = _ => 1 },
             new Option<int>("--rungs") { Description = "SISSO: operator applications nested at most this deep.", DefaultValueFactory = _ => 2 },
-            new Option<int>("--max-terms") { Description = "SISSO: largest number of terms in the linear model.", DefaultValueFactory = _ => 3 });
+            new Option<int>("--max-terms") { Description = "SISSO: largest number of terms in the linear model.", DefaultValueFactory = _ => 3 },
+            new Option<string?>("--units") { Description = "SISSO: physical units of features, e.g. \"a=m;b=s;c=m s^-1\"; only dimensionally valid combinations are built." });
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Engine, Operators, MaxComplexity, TimeLimit, SrSeed, Rungs, MaxTerms })
+            foreach (var option in new Option[] { Engine, Operators, MaxComplexity, TimeLimit, SrSeed, Rungs, MaxTerms, Units })
                 command.Options.Add(option);
         }
 
         public SrArguments Read(ParseResult r, string? device) => new(r.GetValue(Engine)!, r.GetValue(Operators),
-            r.GetValue(MaxComplexity), r.GetValue(TimeLimit), r.GetValue(SrSeed), r.GetValue(Rungs), r.GetValue(MaxTerms), device);
+            r.GetValue(MaxComplexity), r.GetValue(TimeLimit), r.GetValue(SrSeed), r.GetValue(Rungs), r.GetValue(MaxTerms), device,
+            r.GetValue(Units));
     }
 
     private static Command Sr(Option<string?> device, CancellationToken cancel)

@@ -5,7 +5,7 @@ using SaGatSr.Symbolic;
 namespace SaGatSr.Cli.Commands;
 
 internal sealed record SrArguments(string Engine, string? Operators, int MaxComplexity, double TimeLimitSeconds, int Seed,
-    int Rungs, int MaxTerms, string? Device)
+    int Rungs, int MaxTerms, string? Device, string? Units = null)
 {
     public SrOptions ToOptions()
     {
@@ -17,12 +17,29 @@ internal sealed record SrArguments(string Engine, string? Operators, int MaxComp
         if (Operators is not null)
             options.Operators = SrOptions.ParseOperators(Operators);
         if (Device is not null) options.Device = Device;
+        if (Units is not null) options.Units = SrCommand.ParseUnits(Units);
         return options;
     }
 }
 
 internal static class SrCommand
 {
+    /// <summary>"a=m;b=s;c=m s^-1" to a feature -> unit map; each unit is checked by the engine's unit parser.</summary>
+    internal static Dictionary<string, string> ParseUnits(string text)
+    {
+        var units = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int equals = pair.IndexOf('=');
+            if (equals <= 0) throw new ArgumentException($"--units: '{pair}' is not feature=unit.");
+            var (name, unit) = (pair[..equals].Trim(), pair[(equals + 1)..].Trim());
+            Unit.Parse(unit);
+            units[name] = unit;
+        }
+
+        return units;
+    }
+
     public static int Run(string tablePath, string target, string output, SrArguments arguments, CancellationToken cancel)
     {
         var options = arguments.ToOptions();

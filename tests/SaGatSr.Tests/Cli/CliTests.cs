@@ -205,4 +205,14 @@ public class CliTests
         Assert.That(batch, Has.Length.EqualTo(2).And.All.Matches<double>(double.IsFinite));
         Assert.That(predictor.Predict(fromFile), Is.EqualTo(batch[1]).Within(1e-9), "a batch predicts each crystal as alone");
     }
+
+    [Test]
+    public void UnitsAreParsedAndMistakesNamed()
+    {
+        Assert.That(SaGatSr.Cli.Commands.SrCommand.ParseUnits("a=m; b = s ;c=m s^-1"),
+            Is.EqualTo(new Dictionary<string, string> { ["a"] = "m", ["b"] = "s", ["c"] = "m s^-1" }));
+        var (exit, _, stderr) = Run("sr", Path.Combine(work, "nothing.csv"), "--target", "y", "--units", "a=m;b");
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(stderr, Does.Contain("'b' is not feature=unit"));
+    }
 }
