@@ -99,7 +99,7 @@ internal static class CommandLine
         var structures = new Argument<string[]>("structures") { Description = "Structure files, or folders of them.", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string?>("--out", "-o") { Description = "CSV file to write (default: standard output)." };
         var batch = new Option<int>("--batch-size") { Description = "Crystals per batch.", DefaultValueFactory = _ => 64 };
-        var command = new Command("predict", "Predict the target for structures with a trained model; CSV out (id,file,prediction).");
+        var command = new Command("predict", "Predict the target for structures with a trained model; CSV out (id,file,prediction). Unreadable files are reported and skipped (exit code 3).");
         command.Arguments.Add(model);
         command.Arguments.Add(structures);
         command.Options.Add(output);
