@@ -78,7 +78,7 @@ internal static class ExplainCommand
 
             var srFolder = Path.Combine(arguments.Output, "sr");
             Directory.CreateDirectory(srFolder);
-            SrCommand.WriteReport(srFolder, result, data.TargetName, trainTable, trainTarget);
+            SrCommand.WriteReport(srFolder, result, data.TargetName);
             var formulaPredictions = result.Best.Evaluate(table);
             var evaluation = Evaluate(split, data.Targets, networkPredictions, formulaPredictions);
             WriteReport(arguments, data, prepared, split, top, ranking, table, result, networkPredictions, formulaPredictions,

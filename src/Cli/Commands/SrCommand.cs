@@ -47,7 +47,7 @@ internal static class SrCommand
         Console.Error.WriteLine($"table: {table.SampleCount} rows, {table.Names.Length} features, target '{target}'");
         var result = Search(table, y, options, cancel);
         Directory.CreateDirectory(output);
-        WriteReport(output, result, target, table, y);
+        WriteReport(output, result, target);
         Console.WriteLine(FormulaReport.Describe(result));
         Console.WriteLine($"report: {output}");
         return 0;
@@ -59,7 +59,7 @@ internal static class SrCommand
                 sink.Report(p.Fraction, $"{p.Stage}: {p.Message}")), cancel));
 
     /// <summary>formulas.txt, formulas.tex, best_formula.cs, pareto.csv and pareto.png.</summary>
-    public static void WriteReport(string folder, SrResult result, string target, FeatureTable table, double[] y)
+    public static void WriteReport(string folder, SrResult result, string target)
     {
         var text = new StringBuilder();
         var latex = new StringBuilder("% Pareto front: complexity, MAE, RMSE, R^2, formula\n");
