@@ -41,6 +41,16 @@ internal static class Validate
             throw new ArgumentException($"{operation}: {name} has {buffer.Length} indices but {needed} are needed.", name);
     }
 
+    public static void AdamStep(IComputeBackend backend, DeviceBuffer parameters, DeviceBuffer gradients, DeviceBuffer firstMoment,
+        DeviceBuffer secondMoment, int step)
+    {
+        const string operation = nameof(IComputeBackend.AdamStep);
+        SameLength(backend, parameters, gradients, nameof(parameters), nameof(gradients), operation);
+        SameLength(backend, parameters, firstMoment, nameof(parameters), nameof(firstMoment), operation);
+        SameLength(backend, parameters, secondMoment, nameof(parameters), nameof(secondMoment), operation);
+        if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), step, $"{operation}: step counts from 1.");
+    }
+
     public static void SameLength(IComputeBackend backend, DeviceBuffer a, DeviceBuffer b, string nameA, string nameB, string operation)
     {
         Owned(backend, a, nameA, operation);

@@ -433,11 +433,7 @@ public sealed class IlgpuBackend : IComputeBackend
     public void AdamStep(DeviceBuffer parameters, DeviceBuffer gradients, DeviceBuffer firstMoment, DeviceBuffer secondMoment,
         float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
     {
-        const string operation = nameof(AdamStep);
-        Validate.SameLength(this, parameters, gradients, nameof(parameters), nameof(gradients), operation);
-        Validate.SameLength(this, parameters, firstMoment, nameof(parameters), nameof(firstMoment), operation);
-        Validate.SameLength(this, parameters, secondMoment, nameof(parameters), nameof(secondMoment), operation);
-        if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), step, $"{operation}: step counts from 1.");
+        Validate.AdamStep(this, parameters, gradients, firstMoment, secondMoment, step);
         if (parameters.Length == 0) return;
         float inverseCorrection1 = (float)(1 / (1 - Math.Pow(beta1, step)));
         float inverseCorrection2 = (float)(1 / (1 - Math.Pow(beta2, step)));
