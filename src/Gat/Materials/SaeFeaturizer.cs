@@ -91,13 +91,15 @@ public sealed class SaeFeaturizer : IAtomFeaturizer
         int n = structure.AtomCount, f = Features.Count, elemental = _table.Properties.Count;
         var z = structure.AtomicNumbers;
         var result = new float[(long)n * f];
+        var elementValues = SiteElementValues(structure);
+        double Value(int site, int property) => elementValues[site * elemental + property];
 
         double radiusCubedSum = 0, mass = 0;
         for (int i = 0; i < n; i++)
         {
-            double r = _table.Value(z[i], _radiusColumn);
+            double r = Value(i, _radiusColumn);
             radiusCubedSum += r * r * r;
-            mass += _table.Value(z[i], 1);
+            mass += Value(i, 1);
         }
 
         double packing = 4.0 / 3.0 * Math.PI * radiusCubedSum / structure.Volume;
@@ -108,10 +110,10 @@ public sealed class SaeFeaturizer : IAtomFeaturizer
             Span<float> row = result.AsSpan((int)((long)i * f), f);
             int column = 0;
             for (int p = 0; p < elemental; p++)
-                row[column++] = (float)_table.Value(z[i], p);
+                row[column++] = (float)Value(i, p);
 
             int start = graph.TargetOffsets[i], end = graph.TargetOffsets[i + 1];
-            double ri = _table.Value(z[i], _radiusColumn), xi = _table.Value(z[i], _electronegativityColumn);
+            double ri = Value(i, _radiusColumn), xi = Value(i, _electronegativityColumn);
             double dMin = double.PositiveInfinity, dMax = 0, dSum = 0, dSquaredSum = 0;
             for (int e = start; e < end; e++)
             {
@@ -132,9 +134,9 @@ public sealed class SaeFeaturizer : IAtomFeaturizer
             for (int e = start; e < end; e++)
             {
                 double d = graph.EdgeDistance[e];
-                int zj = z[graph.EdgeSource[e]];
+                int j = graph.EdgeSource[e], zj = z[j];
                 double w = weights[e - start] = Weight(d, dMin);
-                double rj = _table.Value(zj, _radiusColumn), dx = xi - _table.Value(zj, _electronegativityColumn);
+                double rj = Value(j, _radiusColumn), dx = xi - Value(j, _electronegativityColumn);
                 weightSum += w;
                 bvs += Math.Exp((ri + rj - d) / BondValenceSoftness);
                 inverseSum += 1 / d;
@@ -167,12 +169,12 @@ public sealed class SaeFeaturizer : IAtomFeaturizer
 
             foreach (int property in _neighbourColumns)
             {
-                double own = _table.Value(z[i], property);
+                double own = Value(i, property);
                 double weighted = 0, absDiff = 0, squared = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
                 for (int e = start; e < end; e++)
                 {
                     double w = weights[e - start];
-                    double v = _table.Value(z[graph.EdgeSource[e]], property);
+                    double v = Value(graph.EdgeSource[e], property);
                     weighted += w * v;
                     absDiff += w * Math.Abs(own - v);
                     squared += w * v * v;
@@ -202,6 +204,21 @@ public sealed class SaeFeaturizer : IAtomFeaturizer
             Parallel.For(0, n, FeaturizeAtom);
 
         return result;
+    }
+
+    /// <summary>
+    /// Elemental values per site, [site * properties + property]: the element's, or for a virtual-crystal site the
+    /// occupancy-weighted mean over its species.
+    /// </summary>
+    private double[] SiteElementValues(Structure structure)
+    {
+        int elemental = _table.Properties.Count;
+        var values = new double[structure.AtomCount * elemental];
+        for (int i = 0; i < structure.AtomCount; i++)
+            foreach (var (z, weight) in structure.SpeciesWeights(i))
+                for (int p = 0; p < elemental; p++)
+                    values[i * elemental + p] += weight * _table.Value(z, p);
+        return values;
     }
 
     private static double Weight(double d, double dMin)

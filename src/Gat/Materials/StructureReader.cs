@@ -8,8 +8,17 @@ public static class StructureReader
     /// <summary>File extensions tried, in order, when a dataset id names a file without its extension.</summary>
     public static readonly IReadOnlyList<string> KnownExtensions = [".cif", ".vasp", ".poscar", ".extxyz", ".xyz"];
 
+    /// <summary>
+    /// What readers do with partially occupied sites unless told otherwise: <see cref="DisorderPolicy.Virtual"/>, so that
+    /// every site and the composition are kept as the file gives them; <see cref="Structure.DisorderedSites"/> counts them.
+    /// </summary>
+    public const DisorderPolicy DefaultDisorderPolicy = DisorderPolicy.Virtual;
+
     /// <summary>Reads a file; the format comes from the extension or name (POSCAR*, CONTCAR*), else from the content.</summary>
-    public static Structure Read(string path)
+    public static Structure Read(string path) => Read(path, DefaultDisorderPolicy);
+
+    /// <summary>Reads a file, resolving partially occupied sites by <paramref name="disorder"/>.</summary>
+    public static Structure Read(string path, DisorderPolicy disorder)
     {
         if (!File.Exists(path))
             throw new StructureFormatException(path, null, "file not found");
@@ -23,24 +32,33 @@ public static class StructureReader
             throw new StructureFormatException(path, null, $"cannot read the file: {ex.Message}");
         }
 
-        return Parse(text, FormatOf(path, text), path, Path.GetFileNameWithoutExtension(path), Path.GetFullPath(path));
+        return Parse(text, FormatOf(path, text), path, Path.GetFileNameWithoutExtension(path), Path.GetFullPath(path), disorder);
     }
 
     /// <summary>
     /// Parses text; <paramref name="formatOrExtension"/> is "cif", "poscar" (or "vasp", "contcar") or "xyz"/"extxyz",
     /// with or without a leading dot, or a file name to detect from; <paramref name="sourceName"/> names the text in messages.
     /// </summary>
-    public static Structure Parse(string text, string formatOrExtension, string sourceName) =>
-        Parse(text, FormatOf(formatOrExtension, text), sourceName, Path.GetFileNameWithoutExtension(sourceName), null);
+    public static Structure Parse(string text, string formatOrExtension, string sourceName, DisorderPolicy disorder = DefaultDisorderPolicy) =>
+        Parse(text, FormatOf(formatOrExtension, text), sourceName, Path.GetFileNameWithoutExtension(sourceName), null, disorder);
 
-    private static Structure Parse(string text, Format format, string sourceName, string id, string? sourcePath)
+    /// <summary>Parses a policy name as the command line writes it: error, virtual or majority.</summary>
+    public static DisorderPolicy ParseDisorderPolicy(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "error" => DisorderPolicy.Error,
+        "virtual" => DisorderPolicy.Virtual,
+        "majority" => DisorderPolicy.Majority,
+        _ => throw new ArgumentException($"unknown disorder policy '{text}': use error, virtual or majority"),
+    };
+
+    private static Structure Parse(string text, Format format, string sourceName, string id, string? sourcePath, DisorderPolicy disorder)
     {
         if (string.IsNullOrWhiteSpace(text))
             throw new StructureFormatException(sourceName, 1, "empty file");
         var lines = text.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n');
         return format switch
         {
-            Format.Cif => CifReader.Parse(lines, sourceName, id, sourcePath),
+            Format.Cif => CifReader.Parse(lines, sourceName, id, sourcePath, disorder),
             Format.Poscar => PoscarReader.Parse(lines, sourceName, id, sourcePath),
             _ => ExtendedXyzReader.Parse(lines, sourceName, id, sourcePath),
         };
@@ -96,4 +114,20 @@ public static class StructureReader
             : throw new StructureFormatException(file, line, $"malformed number '{token}' for {what}");
 
     internal static string[] Tokens(string line) => line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+}
+
+/// <summary>What a reader does with partially occupied (disordered) sites, common in ICSD and COD files.</summary>
+public enum DisorderPolicy
+{
+    /// <summary>Refuse the file, naming the first partially occupied site.</summary>
+    Error,
+
+    /// <summary>
+    /// Keep one site whose element features are the occupancy-weighted mean of its species (a virtual crystal, as
+    /// MEGNet treats disorder); the site's atomic number is its majority species, the composition keeps the occupancies.
+    /// </summary>
+    Virtual,
+
+    /// <summary>Keep one site of the species with the largest occupancy (the first listed of equals).</summary>
+    Majority,
 }

@@ -111,4 +111,39 @@ public class FeaturizerTests
         var ex = Assert.Throws<StructureFormatException>(() => new CgcnnFeaturizer().Featurize(s, CrystalGraph.Build(s)))!;
         Assert.That(ex.Message, Does.Contain("Og").And.Contain("no CGCNN atom_init encoding"));
     }
+
+    private static Structure Perovskite(int[] aSite, double[] occupancies)
+    {
+        var lattice = new double[,] { { 3.9455, 0, 0 }, { 0, 3.9455, 0 }, { 0, 0, 3.9455 } };
+        double[][] positions = [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]];
+        var mixture = aSite.Length > 1 ? new SiteMixture(aSite.Zip(occupancies, (z, o) => new SiteSpecies(z, o))) : null;
+        return Structure.Create("abo3", lattice, [mixture?.MajoritySpecies ?? aSite[0], 22, 8, 8, 8], positions, true, "abo3",
+            mixtures: [mixture, null, null, null, null], disorderedSites: mixture is null ? 0 : 1);
+    }
+
+    [Test]
+    public void VirtualCrystalSiteFeaturesAreOccupancyWeightedMeans()
+    {
+        // (Ba0.25 Sr0.75)TiO3 against BaTiO3 and SrTiO3 of the same geometry
+        var mixed = Perovskite([56, 38], [0.25, 0.75]);
+        var barium = Perovskite([56], [1]);
+        var strontium = Perovskite([38], [1]);
+        Assert.That(mixed.AtomicNumbers[0], Is.EqualTo(38), "the majority species represents the site");
+        float[] Featurize(Structure s) => Sae.Featurize(s, CrystalGraph.Build(s));
+        var (m, b, r) = (Featurize(mixed), Featurize(barium), Featurize(strontium));
+        int elemental = ElementTable.Default.Properties.Count;
+        for (int p = 0; p < elemental; p++)
+            Assert.That(m[p], Is.EqualTo(0.25 * b[p] + 0.75 * r[p]).Within(1e-4 * (1 + Math.Abs(b[p]))), Sae.Features[p].Name);
+        // a neighbour mean is linear in the neighbours' values: the oxygen's view of the mixed A site is the mean too
+        int oxygen = 2 * 180, nbMeanMass = Sae.Features.IndexOf("nb_mean_mass");
+        Assert.That(m[oxygen + nbMeanMass], Is.EqualTo(0.25 * b[oxygen + nbMeanMass] + 0.75 * r[oxygen + nbMeanMass]).Within(1e-3));
+        Assert.That(m.All(float.IsFinite));
+
+        var cgcnn = new CgcnnFeaturizer();
+        float[] Cgcnn(Structure s) => cgcnn.Featurize(s, CrystalGraph.Build(s));
+        var (cm, cb, cr) = (Cgcnn(mixed), Cgcnn(barium), Cgcnn(strontium));
+        for (int k = 0; k < 92; k++)
+            Assert.That(cm[k], Is.EqualTo(0.25 * cb[k] + 0.75 * cr[k]).Within(1e-6));
+        Assert.That(cm[92..], Is.EqualTo(cb[92..]), "ordered sites are untouched");
+    }
 }

@@ -128,7 +128,7 @@ public static partial class SpaceGroupTable
             }
         }
 
-        string key = SymbolKey(text);
+        string key = SymbolKey(ShortFormOfFullSymbol(text));
         if (!table.BySymbolKey.TryGetValue(key, out var candidates) && choice is null && key.Length > 1
             && ChoiceOf(key[^1..]) is { } glued && !char.IsDigit(key[^1])
             && table.BySymbolKey.TryGetValue(key[..^1], out candidates))
@@ -138,6 +138,22 @@ public static partial class SpaceGroupTable
         if (choice is null || candidates.All(c => c.Choice is null))
             return candidates;
         return candidates.Where(c => c.Choice == choice).ToList();
+    }
+
+    /// <summary>
+    /// The short symbol of a full one: "P 21/n 21/m 21/a" is "P n m a", "P 4/m 2/m 2/m" is "P 4/m m m" (the main axis
+    /// keeps its rotation), "F 4/m -3 2/m" is "F m -3 m". Monoclinic full symbols ("P 1 21/c 1") are table entries and
+    /// other text is returned as it is.
+    /// </summary>
+    private static string ShortFormOfFullSymbol(string symbol)
+    {
+        var words = symbol.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length != 4 || words.Skip(1).Count(w => w.Contains('/')) < 2)
+            return symbol;
+        bool cubic = words[2] is "3" or "-3";
+        bool keepMainAxis = !cubic && words[1].Contains('/') && words[1][0] is '4' or '6';
+        var reduced = words.Select((w, k) => k == 0 || (k == 1 && keepMainAxis) || !w.Contains('/') ? w : w[(w.IndexOf('/') + 1)..]);
+        return string.Join(' ', reduced);
     }
 
     private static char? ChoiceOf(string suffix) => suffix.ToUpperInvariant() switch
