@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SaGatSr.Cli.Commands;
+using SaGatSr.Gat.Materials;
 
 namespace SaGatSr.Cli;
 
@@ -20,6 +21,7 @@ internal static class CommandLine
         root.Subcommands.Add(Devices(device));
         root.Subcommands.Add(Train(device, cancel));
         root.Subcommands.Add(Predict(device));
+        root.Subcommands.Add(Inspect());
         root.Subcommands.Add(Importance(device));
         root.Subcommands.Add(Sr(device, cancel));
         root.Subcommands.Add(Explain(device, cancel));
@@ -38,7 +40,7 @@ internal static class CommandLine
         Option<string?> Target, Option<int> Epochs, Option<int> BatchSize, Option<float> LearningRate, Option<int> Hidden,
         Option<int> Heads, Option<int> Layers, Option<double> Cutoff, Option<int> MaxNeighbors, Option<string> Featurizer,
         Option<string?> SplitFile, Option<double> TrainRatio, Option<double> ValidationRatio, Option<int> Seed,
-        Option<int> Patience, Option<string> Loss, Option<bool> Restart)
+        Option<int> Patience, Option<string> Loss, Option<bool> Restart, Option<string> Disorder)
     {
         public static TrainingOptionSet Create() => new(
             new Option<string?>("--target", "-t") { Description = "Target column of id_prop.csv: a header name or a 1-based index among the target columns (default: the first)." },
@@ -57,14 +59,15 @@ internal static class CommandLine
             new Option<int>("--seed") { Description = "Random seed (split, initial weights, shuffling).", DefaultValueFactory = _ => 42 },
             new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation MAE.", DefaultValueFactory = _ => 40 },
             new Option<string>("--loss") { Description = "Training loss: mse or l1.", DefaultValueFactory = _ => "mse" },
-            new Option<bool>("--restart") { Description = "Ignore an existing checkpoint in the output folder and train from scratch." });
+            new Option<bool>("--restart") { Description = "Ignore an existing checkpoint in the output folder and train from scratch." },
+            DisorderOption());
 
         public void AddTo(Command command)
         {
             foreach (var option in new Option[]
                      {
                          Target, Epochs, BatchSize, LearningRate, Hidden, Heads, Layers, Cutoff, MaxNeighbors, Featurizer,
-                         SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart,
+                         SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart, Disorder,
                      })
                 command.Options.Add(option);
         }
@@ -73,7 +76,22 @@ internal static class CommandLine
             dataset, r.GetValue(Target), output, device, r.GetValue(Epochs), r.GetValue(BatchSize), r.GetValue(LearningRate),
             r.GetValue(Hidden), r.GetValue(Heads), r.GetValue(Layers), r.GetValue(Cutoff), r.GetValue(MaxNeighbors),
             r.GetValue(Featurizer)!, r.GetValue(SplitFile), r.GetValue(TrainRatio), r.GetValue(ValidationRatio),
-            r.GetValue(Seed), r.GetValue(Patience), r.GetValue(Loss)!, !r.GetValue(Restart));
+            r.GetValue(Seed), r.GetValue(Patience), r.GetValue(Loss)!, !r.GetValue(Restart),
+            StructureReader.ParseDisorderPolicy(r.GetValue(Disorder)!));
+    }
+
+    /// <summary>--disorder, shared by every command that reads structures.</summary>
+    private static Option<string> DisorderOption()
+    {
+        var option = new Option<string>("--disorder")
+        {
+            Description = "Partially occupied (disordered) sites: virtual (one site with the occupancy-weighted mean element features " +
+                          "of its species, a virtual crystal), majority (its majority species) or error (refuse the file). " +
+                          "The number of such sites is reported.",
+            DefaultValueFactory = _ => "virtual",
+        };
+        option.AcceptOnlyFromAmong("virtual", "majority", "error");
+        return option;
     }
 
     private static Command Train(Option<string?> device, CancellationToken cancel)
@@ -99,13 +117,30 @@ internal static class CommandLine
         var structures = new Argument<string[]>("structures") { Description = "Structure files, or folders of them.", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string?>("--out", "-o") { Description = "CSV file to write (default: standard output)." };
         var batch = new Option<int>("--batch-size") { Description = "Crystals per batch.", DefaultValueFactory = _ => 64 };
+        var disorder = DisorderOption();
         var command = new Command("predict", "Predict the target for structures with a trained model; CSV out (id,file,prediction). Unreadable files are reported and skipped (exit code 3).");
         command.Arguments.Add(model);
         command.Arguments.Add(structures);
         command.Options.Add(output);
         command.Options.Add(batch);
+        command.Options.Add(disorder);
         command.SetAction(r => PredictCommand.Run(r.GetValue(model)!, r.GetValue(structures)!, r.GetValue(output),
-            r.GetValue(batch), r.GetValue(device)));
+            r.GetValue(batch), r.GetValue(device), StructureReader.ParseDisorderPolicy(r.GetValue(disorder)!)));
+        return command;
+    }
+
+    private static Command Inspect()
+    {
+        var paths = new Argument<string[]>("paths") { Description = "Structure files, or folders of them.", Arity = ArgumentArity.OneOrMore };
+        var csv = new Option<bool>("--csv") { Description = "Print CSV instead of a table." };
+        var disorder = DisorderOption();
+        var command = new Command("inspect",
+            "One row per structure: file, id, formula, sites, volume, cell, space group (as the file names it, else detected), " +
+            "disordered sites and the reading error if any. Run it first on a new dataset. Exit code 3 when some file could not be read.");
+        command.Arguments.Add(paths);
+        command.Options.Add(csv);
+        command.Options.Add(disorder);
+        command.SetAction(r => InspectCommand.Run(r.GetValue(paths)!, r.GetValue(csv), StructureReader.ParseDisorderPolicy(r.GetValue(disorder)!)));
         return command;
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using SaGatSr.Gat;
+using SaGatSr.Cli.Reports;
 using SaGatSr.Gat.Materials;
 
 namespace SaGatSr.Cli.Commands;
@@ -9,7 +10,7 @@ internal static class PredictCommand
 {
     private static readonly string[] StructureExtensions = [".cif", ".vasp", ".poscar", ".contcar", ".xyz", ".extxyz"];
 
-    public static int Run(string modelPath, string[] inputs, string? output, int batchSize, string? device)
+    public static int Run(string modelPath, string[] inputs, string? output, int batchSize, string? device, DisorderPolicy disorder)
     {
         using var predictor = SaGatPredictor.Load(modelPath, device);
         Console.Error.WriteLine($"device: {predictor.DeviceName}");
@@ -20,7 +21,7 @@ internal static class PredictCommand
         {
             try
             {
-                structures.Add(StructureReader.Read(file));
+                structures.Add(StructureReader.Read(file, disorder));
             }
             catch (StructureFormatException e)
             {
@@ -30,6 +31,7 @@ internal static class PredictCommand
         }
 
         if (structures.Count == 0) throw new ArgumentException("No readable structures were given.");
+        DisorderReport.Print(structures, disorder);
         var predictions = predictor.Predict(structures, batchSize);
         var csv = new StringBuilder($"id,file,{predictor.TargetName}\n");
         for (int i = 0; i < structures.Count; i++)
@@ -45,7 +47,8 @@ internal static class PredictCommand
         return failed > 0 ? 3 : 0;
     }
 
-    private static IEnumerable<string> Expand(string input)
+    /// <summary>A file as it is; a folder's structure files (by extension, POSCAR*, CONTCAR*), sorted.</summary>
+    internal static IEnumerable<string> Expand(string input)
     {
         if (File.Exists(input)) return [input];
         if (Directory.Exists(input))

@@ -11,7 +11,8 @@ namespace SaGatSr.Cli.Commands;
 
 internal sealed record TrainArguments(string Dataset, string? Target, string Output, string? Device, int Epochs, int BatchSize,
     float LearningRate, int Hidden, int Heads, int Layers, double Cutoff, int MaxNeighbors, string Featurizer, string? SplitFile,
-    double TrainRatio, double ValidationRatio, int Seed, int Patience, string Loss, bool Resume)
+    double TrainRatio, double ValidationRatio, int Seed, int Patience, string Loss, bool Resume,
+    DisorderPolicy Disorder = StructureReader.DefaultDisorderPolicy)
 {
     public TrainingOptions ToTrainingOptions() => new()
     {
@@ -44,8 +45,9 @@ internal static class TrainCommand
     {
         var dataset = ConsoleProgress.Run("loading structures", sink =>
             Dataset.Load(arguments.Dataset, progress: new Progress<(int done, int total)>(p =>
-                sink.Report((double)p.done / p.total, $"{p.done}/{p.total}"))));
+                sink.Report((double)p.done / p.total, $"{p.done}/{p.total}")), disorder: arguments.Disorder));
         if (dataset.Skipped.Count > 0) Console.Error.WriteLine(dataset.SkippedSummary());
+        DisorderReport.Print(dataset.Entries.Select(e => e.Structure).ToList(), arguments.Disorder);
         int column = ChooseTarget(dataset, arguments.Target, arguments.Dataset);
         var usable = dataset.Entries.Where(e => double.IsFinite(e.Targets[column])).ToArray();
         if (usable.Length < dataset.Entries.Count)
@@ -97,7 +99,7 @@ internal static class TrainCommand
             }), cancel));
         var modelPath = Path.Combine(arguments.Output, ModelFileName);
         ModelFile.Save(modelPath, result.Model);
-        WriteReport(arguments.Output, result, prepared.Data.TargetName, watch.Elapsed);
+        WriteReport(arguments.Output, result, prepared, arguments.Disorder, watch.Elapsed);
         Console.WriteLine($"best epoch {result.BestEpoch}{(result.StoppedEarly ? " (early stop)" : "")}, {watch.Elapsed.TotalSeconds:F1} s");
         Console.WriteLine($"train      {result.Train.Metrics}");
         Console.WriteLine($"validation {result.Validation.Metrics}");
@@ -109,8 +111,9 @@ internal static class TrainCommand
         return result.Model;
     }
 
-    private static void WriteReport(string folder, TrainingResult result, string targetName, TimeSpan elapsed)
+    private static void WriteReport(string folder, TrainingResult result, PreparedDataset prepared, DisorderPolicy disorder, TimeSpan elapsed)
     {
+        string targetName = prepared.Data.TargetName;
         var csv = new StringBuilder("id,split,actual,predicted\n");
         foreach (var (name, set) in new[] { ("train", result.Train), ("val", result.Validation), ("test", result.Test) })
             for (int i = 0; i < set.Ids.Length; i++)
@@ -133,6 +136,12 @@ internal static class TrainCommand
             validation = result.Validation.Metrics,
             test = result.Test.Metrics,
             test_mean_predictor = RegressionMetrics.Compute(result.Test.Actual, result.Test.Actual.Select(_ => baseline).ToArray()),
+            disorder = new
+            {
+                policy = DisorderReport.Name(disorder),
+                sites = prepared.Structures.Sum(s => s.DisorderedSites),
+                structures = prepared.Structures.Count(s => s.DisorderedSites > 0),
+            },
         }, ModelFile.Json));
 
         Plots.Parity(Path.Combine(folder, "parity.png"), $"SA-GAT: {targetName}", targetName,

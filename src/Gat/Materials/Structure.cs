@@ -190,6 +190,18 @@ public sealed class Structure
             disorderedSites: DisorderedSites * na * nb * nc);
     }
 
+    /// <summary>Cell lengths (Å) and angles (degrees): alpha between b and c, beta between a and c, gamma between a and b.</summary>
+    public (double A, double B, double C, double Alpha, double Beta, double Gamma) CellParameters
+    {
+        get
+        {
+            double Dot(int p, int q) => Lattice[p, 0] * Lattice[q, 0] + Lattice[p, 1] * Lattice[q, 1] + Lattice[p, 2] * Lattice[q, 2];
+            double a = Math.Sqrt(Dot(0, 0)), b = Math.Sqrt(Dot(1, 1)), c = Math.Sqrt(Dot(2, 2));
+            double Angle(int p, int q, double lp, double lq) => Math.Acos(Math.Clamp(Dot(p, q) / (lp * lq), -1, 1)) * 180 / Math.PI;
+            return (a, b, c, Angle(1, 2, b, c), Angle(0, 2, a, c), Angle(0, 1, a, b));
+        }
+    }
+
     /// <summary>Full composition, e.g. "Na4Cl4", in the same element order as <see cref="Formula"/>.</summary>
     public string FullFormula => FormatFormula(Composition, reduce: false);
 

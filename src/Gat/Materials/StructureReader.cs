@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace SaGatSr.Gat.Materials;
 
@@ -117,6 +118,7 @@ public static class StructureReader
 }
 
 /// <summary>What a reader does with partially occupied (disordered) sites, common in ICSD and COD files.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<DisorderPolicy>))]
 public enum DisorderPolicy
 {
     /// <summary>Refuse the file, naming the first partially occupied site.</summary>

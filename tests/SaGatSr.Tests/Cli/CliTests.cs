@@ -215,4 +215,75 @@ public class CliTests
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(stderr, Does.Contain("'b' is not feature=unit"));
     }
+
+    private static string ReaderCorpus => Path.Combine(TestPaths.RepositoryRoot, "tests", "SaGatSr.Tests", "Data", "readers");
+
+    [Test]
+    public void InspectGivesOneCsvRowPerFileWithTheErrorColumnForRefusedOnes()
+    {
+        var (exit, stdout, stderr) = Run("inspect", ReaderCorpus, Path.Combine(ReaderCorpus, "vasp4_potcar", "POSCAR"), "--csv");
+        Assert.That(exit, Is.EqualTo(3), "some corpus files must be refused");
+        var rows = stdout.Trim().Split('\n');
+        Assert.That(rows[0], Is.EqualTo("file,id,formula,sites,volume,a,b,c,alpha,beta,gamma,space_group,disordered_sites,error"));
+        var files = Directory.GetFiles(ReaderCorpus).Where(f => !f.EndsWith(".csv") && !f.EndsWith(".md")).ToArray();
+        Assert.That(rows, Has.Length.EqualTo(files.Length + 2));
+        string[] Cells(string name) => rows.Single(r => r.Contains(name)).Split(',');
+        var spinel = Cells("spinel_origin_unnamed");
+        Assert.That(spinel[2..5], Is.EqualTo(new[] { "MgAl2O4", "56", "528.161" }));
+        Assert.That(spinel[11], Is.EqualTo("F d -3 m :2 (227)"));
+        Assert.That(Cells("disordered_perovskite")[12], Is.EqualTo("4"));
+        Assert.That(Cells("vasp4_potcar")[2], Is.EqualTo("NiO"), "the POTCAR beside a VASP 4 file names its species");
+        Assert.That(rows.Single(r => r.Contains("ambiguous_label")),
+            Does.EndWith(",,,,,,,,,,,,line 15: site label 'CA1' could be Ca or C and _chemical_formula_sum has both (add _atom_site_type_symbol)"));
+        Assert.That(rows.Single(r => r.Contains("split_positions")), Does.EndWith(",\"line 18: partially occupied sites 'O1a' and 'O1b' are 0.24 Å apart: " +
+            "split positions of one disordered atom, which a crystal graph cannot hold; keep one of the positions\""), "a cell with a comma is quoted");
+        Assert.That(stderr, Does.Contain("refused").And.Contain("disorder: 6 partially occupied sites in 2 of"));
+    }
+
+    [Test]
+    public void InspectPrintsAnAlignedTableByDefault()
+    {
+        var (exit, stdout, _) = Run("inspect", Path.Combine(ReaderCorpus, "icsd_dot_coordinates.cif"), Path.Combine(ReaderCorpus, "POSCAR_empty_comment"));
+        Assert.That(exit, Is.EqualTo(0));
+        var lines = stdout.Trim().Split('\n');
+        Assert.That(lines, Has.Length.EqualTo(3));
+        Assert.That(lines[0].IndexOf("formula"), Is.EqualTo(lines[1].IndexOf("TiO2")));
+        Assert.That(lines[1], Does.Contain("P 42/m n m (136)"));
+    }
+
+    [Test, Order(3)]
+    public void PredictAppliesTheDisorderPolicy()
+    {
+        var model = Path.Combine(work, "run", "model.sagat");
+        var disordered = Path.Combine(ReaderCorpus, "disordered_perovskite.cif");
+        var (exit, stdout, stderr) = Run("predict", model, disordered, "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stdout.Trim().Split('\n'), Has.Length.EqualTo(2));
+        Assert.That(stderr, Does.Contain("disorder: 4 partially occupied sites in 1 of 1 structures, read as virtual-crystal sites"));
+        (exit, _, stderr) = Run("predict", model, disordered, Path.Combine(ReaderCorpus, "quoted_values.cif"), "--disorder", "error", "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(3));
+        Assert.That(stderr, Does.Contain("site 'Ba1', 'Sr1' is partially occupied"));
+        (exit, _, stderr) = Run("predict", model, disordered, "--disorder", "sometimes");
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(stderr, Does.Contain("sometimes"));
+    }
+
+    [Test, Order(5)]
+    public void TrainReportsDisorderedSitesAndRecordsThePolicy()
+    {
+        var mixed = Path.Combine(work, "mixed");
+        Directory.CreateDirectory(mixed);
+        foreach (var file in Directory.GetFiles(dataset)) File.Copy(file, Path.Combine(mixed, Path.GetFileName(file)));
+        File.Copy(Path.Combine(ReaderCorpus, "disordered_perovskite.cif"), Path.Combine(mixed, "bst.cif"));
+        File.AppendAllLines(Path.Combine(mixed, "id_prop.csv"), ["bst.cif,1.5"]);
+        var output = Path.Combine(work, "mixed-run");
+        var (exit, _, stderr) = Run("train", mixed, "--out", output, "--epochs", "1", "--hidden", "8", "--layers", "1",
+            "--disorder", "majority", "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stderr, Does.Contain("disorder: 4 partially occupied sites in 1 of 15 structures, read as their majority species (--disorder majority)"));
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        var disorder = metrics.RootElement.GetProperty("disorder");
+        Assert.That(disorder.GetProperty("policy").GetString(), Is.EqualTo("majority"));
+        Assert.That(disorder.GetProperty("sites").GetInt32(), Is.EqualTo(4));
+    }
 }
