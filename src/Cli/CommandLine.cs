@@ -135,7 +135,8 @@ internal static class CommandLine
         var csv = new Option<bool>("--csv") { Description = "Print CSV instead of a table." };
         var disorder = DisorderOption();
         var command = new Command("inspect",
-            "One row per structure: file, id, formula, sites, volume, cell, space group (as the file names it, else detected), " +
+            "One row per structure: file, id, formula, sites, volume, cell, space group (as the file names it, else detected " +
+            "from the atoms with a 0.01 Å tolerance), " +
             "disordered sites and the reading error if any. Run it first on a new dataset. Exit code 3 when some file could not be read.");
         command.Arguments.Add(paths);
         command.Options.Add(csv);

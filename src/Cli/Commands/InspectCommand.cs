@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using SaGatSr.Cli.Reports;
 using SaGatSr.Gat.Materials;
+using SaGatSr.Gat.Materials.Symmetry;
 
 namespace SaGatSr.Cli.Commands;
 
@@ -55,9 +56,13 @@ internal static class InspectCommand
         [
             file, s.Id, s.Formula, s.AtomCount.ToString(CultureInfo.InvariantCulture), F(s.Volume, "0.###"),
             F(cell.A, "0.####"), F(cell.B, "0.####"), F(cell.C, "0.####"), F(cell.Alpha, "0.###"), F(cell.Beta, "0.###"), F(cell.Gamma, "0.###"),
-            s.SpaceGroup ?? "", s.DisorderedSites.ToString(CultureInfo.InvariantCulture), "",
+            s.SpaceGroup ?? Detected(s), s.DisorderedSites.ToString(CultureInfo.InvariantCulture), "",
         ];
     }
+
+    /// <summary>The space group found from the atoms, for files that name none (POSCAR, extended XYZ, bare CIFs).</summary>
+    private static string Detected(Structure s) =>
+        SpaceGroupFinder.Find(s) is { } setting ? $"{setting.Symbol} ({setting.Number}) detected" : "";
 
     private static string Csv(List<string[]> rows)
     {

@@ -321,6 +321,8 @@ internal static class CifReader
         while (i < tokens.Count)
         {
             var token = tokens[i];
+            if (!token.Quoted && token.Text.Equals("_eof", StringComparison.OrdinalIgnoreCase))
+                break; // an end-of-file mark some exporters write (ICSD, older diffpy)
             if (!token.Quoted && token.Text.StartsWith("data_", StringComparison.OrdinalIgnoreCase))
             {
                 current = new DataBlock();
@@ -341,6 +343,10 @@ internal static class CifReader
                 while (i < tokens.Count && (tokens[i].Quoted || !IsReserved(tokens[i].Text)))
                     values.Add(tokens[i++]);
                 current.Loops.Add(new Loop(tags.ToArray(), values, loopLine));
+                // a loop of one row (e.g. "loop_ _cell_angle_alpha 91.0", written by some exporters) also gives its items
+                if (values.Count == tags.Count)
+                    for (int k = 0; k < tags.Count; k++)
+                        current.Items.TryAdd(tags[k], values[k]);
             }
             else if (!token.Quoted && token.Text.StartsWith('_'))
             {

@@ -4,8 +4,8 @@ namespace SaGatSr.Gat.Materials;
 
 /// <summary>
 /// The element of a CIF atom site, from its _atom_site_type_symbol or, lacking one, from its _atom_site_label, by the
-/// conventions crystallographers write: "Fe3+", "O2-" (charges), "Wat", "Ow" and "Hw" (water), "O-H(1)" (a hydroxyl
-/// oxygen), "Fe1", "O1a" (numbered labels). A label that could be read as two elements is refused unless the file's
+/// conventions crystallographers write: "Fe3+", "O2-" (charges), "Wat", "Ow" and "Hw" (water), "O-H(1)" and "OH" (a
+/// hydroxyl oxygen), "Fe1", "O1a" (numbered labels). A label that could be read as two elements is refused unless the file's
 /// _chemical_formula_sum tells which.
 /// </summary>
 internal static class CifSpecies
@@ -73,10 +73,11 @@ internal static class CifSpecies
         var species = new List<SiteSpecies>();
         foreach (string part in text.Split('+', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
+            // "0.8Nb", "0.648(4)Mn": a fraction, with or without its uncertainty, then the element
             int letter = 0;
-            while (letter < part.Length && (char.IsDigit(part[letter]) || part[letter] == '.'))
+            while (letter < part.Length && (char.IsDigit(part[letter]) || part[letter] is '.' or '(' or ')'))
                 letter++;
-            if (letter == 0 || !double.TryParse(part[..letter], NumberStyles.Float, CultureInfo.InvariantCulture, out double fraction)
+            if (letter == 0 || !StructureReader.TryParseNumber(part[..letter], out double fraction)
                             || !(fraction > 0) || !TryElementOfTypeSymbol(part[letter..], out int z))
                 return null;
             species.Add(new SiteSpecies(z, fraction));
@@ -104,11 +105,12 @@ internal static class CifSpecies
         return elements.Count > 0 ? elements : null;
     }
 
+    /// <summary>Water and hydroxyl written as one site: "Wat", "Ow", "OH" (Pauling File's "OH", "OH2") are its oxygen, "Hw" a hydrogen.</summary>
     private static int? WaterElement(string letters)
     {
         if (letters.StartsWith("wat", StringComparison.OrdinalIgnoreCase))
             return 8;
-        if (letters.Equals("ow", StringComparison.OrdinalIgnoreCase))
+        if (letters.Equals("ow", StringComparison.OrdinalIgnoreCase) || letters.Equals("oh", StringComparison.OrdinalIgnoreCase))
             return 8;
         if (letters.Equals("hw", StringComparison.OrdinalIgnoreCase))
             return 1;

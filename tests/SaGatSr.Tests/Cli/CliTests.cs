@@ -233,6 +233,7 @@ public class CliTests
         Assert.That(spinel[11], Is.EqualTo("F d -3 m :2 (227)"));
         Assert.That(Cells("disordered_perovskite")[12], Is.EqualTo("4"));
         Assert.That(Cells("vasp4_potcar")[2], Is.EqualTo("NiO"), "the POTCAR beside a VASP 4 file names its species");
+        Assert.That(Cells("POSCAR_empty_comment")[11], Is.EqualTo("F m -3 m (225) detected"), "a POSCAR names no space group");
         Assert.That(rows.Single(r => r.Contains("ambiguous_label")),
             Does.EndWith(",,,,,,,,,,,,line 15: site label 'CA1' could be Ca or C and _chemical_formula_sum has both (add _atom_site_type_symbol)"));
         Assert.That(rows.Single(r => r.Contains("split_positions")), Does.EndWith(",\"line 18: partially occupied sites 'O1a' and 'O1b' are 0.24 Å apart: " +

@@ -114,8 +114,10 @@ public class ReaderRuleTests
     {
         Assert.That(CifSpecies.TryElementOfTypeSymbol("Fe3+", out int z) && z == 26);
         Assert.That(CifSpecies.TryElementOfTypeSymbol("Ow", out z) && z == 8);
-        Assert.That(CifSpecies.TryElementOfTypeSymbol("OH", out _), Is.False);
+        Assert.That(CifSpecies.TryElementOfTypeSymbol("OH2", out z) && z == 8, "Pauling File's water pseudo-atom is its oxygen");
+        Assert.That(CifSpecies.TryElementOfTypeSymbol("Q1", out _), Is.False);
         Assert.That(CifSpecies.MixtureOfTypeSymbol("0.8Nb + 0.2Zr"), Is.EqualTo(new[] { new SiteSpecies(41, 0.8), new SiteSpecies(40, 0.2) }));
+        Assert.That(CifSpecies.MixtureOfTypeSymbol("0.648(4)Mn + 0.352(4)Fe"), Is.EqualTo(new[] { new SiteSpecies(25, 0.648), new SiteSpecies(26, 0.352) }));
         Assert.That(CifSpecies.MixtureOfTypeSymbol("Nb"), Is.Null);
         Assert.That(CifSpecies.MixtureOfTypeSymbol("0.8Nb + 0.2Qq"), Is.Null);
     }
@@ -127,6 +129,13 @@ public class ReaderRuleTests
         Assert.That(ReaderCorpusTests.Composition(Cif(cif)), Is.EqualTo("Cl1 Cs1 K3"), "K on 3d of Pm-3m");
         // a quote that never closes is the rest of its line, not the rest of the file
         Assert.That(Cif(Corpus("quoted_values.cif").Replace("'O'Neil, A.'", "'O'Neil, A.")).AtomCount, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void EndOfFileMarkAndOneRowLoopsOfExporters()
+    {
+        string cif = Corpus("quoted_values.cif").Replace("_cell_angle_alpha 90\n", "loop_ # written by some exporters\n_cell_angle_alpha\n90\n") + "\n_eof\n\n#### End of file ####\n";
+        Assert.That(Cif(cif).Volume, Is.EqualTo(Math.Pow(4.123, 3)).Within(1e-6));
     }
 
     [Test]
