@@ -40,6 +40,8 @@ public class ReaderFuzzTests
             Assert.That(structure.AtomCount, Is.GreaterThan(0), what);
             Assert.That(structure.Volume, Is.GreaterThan(0), what);
             Assert.That(structure.CartesianCoordinates.SelectMany(c => c), Is.All.Matches<double>(double.IsFinite), what);
+            // whatever parses, inspect looks for its space group: that must not fail either
+            SaGatSr.Gat.Materials.Symmetry.SpaceGroupFinder.Find(structure);
         }
         catch (StructureFormatException e)
         {

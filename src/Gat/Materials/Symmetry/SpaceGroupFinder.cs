@@ -341,7 +341,7 @@ public static class SpaceGroupFinder
 
     private static bool Same(int[] a, int[] b) => a.AsSpan().SequenceEqual(b);
 
-    /// <summary>The shortest lattice vector (coefficients up to ±4) that the rotation keeps (its axis), or whose orbit sums to zero.</summary>
+    /// <summary>Lattice vectors with coefficients up to ±4: enough to reach a conventional axis from a Delaunay-reduced basis.</summary>
     private static IEnumerable<int[]> SmallVectors()
     {
         for (int i = -4; i <= 4; i++)
@@ -351,10 +351,12 @@ public static class SpaceGroupFinder
                 yield return [i, j, k];
     }
 
+    /// <summary>The shortest such vector that satisfies <paramref name="keep"/> (ties broken by coefficients), or null.</summary>
     private static int[]? Shortest(double[,] basis, Func<int[], bool> keep) =>
         SmallVectors().Where(keep).OrderBy(v => Norm(Cartesian(basis, [v[0], v[1], v[2]]))).ThenBy(v => string.Join(",", v)).FirstOrDefault();
 
-    private static int[] Axis(double[,] basis, int[] rotation) => Shortest(basis, v => Same(Apply(rotation, v), v))!;
+    /// <summary>The shortest lattice vector a rotation keeps: the lattice period along its axis.</summary>
+    private static int[]? Axis(double[,] basis, int[] rotation) => Shortest(basis, v => Same(Apply(rotation, v), v));
 
     /// <summary>Candidate conventional bases: columns are the conventional cell vectors in the primitive basis.</summary>
     private static List<int[]> ConventionalBases(double[,] basis, List<Operation> operations)
@@ -380,12 +382,14 @@ public static class SpaceGroupFinder
             if (edges.Count == 0)
                 edges = proper.Where(r => Order(r) == 2).ToList();
             // the edges in the cyclic order a 3-fold gives them, so the cell keeps the setting (Pa-3 is not Pb-3)
-            var a = Axis(basis, edges[0]);
-            var three = proper.First(r => Order(r) == 3);
-            var b = Apply(three, a);
-            var c = Apply(three, b);
-            Add(a, b, c);
-            Add(a, c, b);
+            if (Axis(basis, edges[0]) is { } a)
+            {
+                var three = proper.First(r => Order(r) == 3);
+                var b = Apply(three, a);
+                var c = Apply(three, b);
+                Add(a, b, c);
+                Add(a, c, b);
+            }
         }
         else if ((Find(6) ?? Find(3)) is { } main)
         {
@@ -397,7 +401,7 @@ public static class SpaceGroupFinder
                 var rr = Apply(three, r);
                 return v[0] + r[0] + rr[0] == 0 && v[1] + r[1] + rr[1] == 0 && v[2] + r[2] + rr[2] == 0;
             });
-            if (a is not null)
+            if (a is not null && c is not null)
             {
                 // b is a rotated by 120° about c; both senses, and both of a and -a (obverse/reverse R centring)
                 foreach (var turn in new[] { three, Multiply(three, three) })
@@ -413,7 +417,7 @@ public static class SpaceGroupFinder
             var c = Axis(basis, four);
             var two = Multiply(four, four);
             var a = Shortest(basis, v => Same(Apply(two, v), v.Select(x => -x).ToArray()));
-            if (a is not null)
+            if (a is not null && c is not null)
                 Add(a, Apply(four, a), c);
         }
         else
@@ -421,9 +425,10 @@ public static class SpaceGroupFinder
             var twos = proper.Where(r => Order(r) == 2).ToList();
             if (twos.Count >= 3)
             {
-                var axes = twos.Select(r => Axis(basis, r)).ToList();
-                foreach (var (x, y, z) in new[] { (0, 1, 2), (1, 2, 0), (2, 0, 1), (1, 0, 2), (0, 2, 1), (2, 1, 0) })
-                    Add(axes[x], axes[y], axes[z]);
+                var axes = twos.Select(r => Axis(basis, r)).OfType<int[]>().ToList();
+                if (axes.Count == 3)
+                    foreach (var (x, y, z) in new[] { (0, 1, 2), (1, 2, 0), (2, 0, 1), (1, 0, 2), (0, 2, 1), (2, 1, 0) })
+                        Add(axes[x], axes[y], axes[z]);
             }
             else if (twos.Count == 1)
             {
@@ -431,7 +436,7 @@ public static class SpaceGroupFinder
                 var b = Axis(basis, twos[0]);
                 var plane = SmallVectors().Where(v => Same(Apply(twos[0], v), v.Select(x => -x).ToArray()))
                     .OrderBy(v => Norm(Cartesian(basis, [v[0], v[1], v[2]]))).ToList();
-                if (plane.Count > 0)
+                if (b is not null && plane.Count > 0)
                 {
                     var u1 = plane[0];
                     var u2 = plane.FirstOrDefault(v => Cross(u1, v).Any(x => x != 0));
@@ -452,9 +457,6 @@ public static class SpaceGroupFinder
 
         return bases;
     }
-
-    /// <summary>v or -v, whichever has its first non-zero coefficient positive: the two directions of one axis.</summary>
-    private static int[] Positive(int[] v) => v.First(x => x != 0) > 0 ? v : v.Select(x => -x).ToArray();
 
     private static int[] Cross(int[] a, int[] b) =>
         [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
