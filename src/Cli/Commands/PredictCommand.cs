@@ -47,15 +47,15 @@ internal static class PredictCommand
         return failed > 0 ? 3 : 0;
     }
 
-    /// <summary>A file as it is; a folder's structure files (by extension, POSCAR*, CONTCAR*), sorted.</summary>
+    /// <summary>A file as it is; a folder's structure files (by extension, *POSCAR*, *CONTCAR*), sorted.</summary>
     internal static IEnumerable<string> Expand(string input)
     {
         if (File.Exists(input)) return [input];
         if (Directory.Exists(input))
             return Directory.EnumerateFiles(input)
                 .Where(f => StructureExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())
-                            || Path.GetFileName(f).StartsWith("POSCAR", StringComparison.OrdinalIgnoreCase)
-                            || Path.GetFileName(f).StartsWith("CONTCAR", StringComparison.OrdinalIgnoreCase))
+                            || Path.GetFileName(f).Contains("POSCAR", StringComparison.OrdinalIgnoreCase)
+                            || Path.GetFileName(f).Contains("CONTCAR", StringComparison.OrdinalIgnoreCase))
                 .Order(StringComparer.Ordinal);
         throw new FileNotFoundException($"{input}: no such file or folder.", input);
     }

@@ -15,7 +15,7 @@ public static class StructureReader
     /// </summary>
     public const DisorderPolicy DefaultDisorderPolicy = DisorderPolicy.Virtual;
 
-    /// <summary>Reads a file; the format comes from the extension or name (POSCAR*, CONTCAR*), else from the content.</summary>
+    /// <summary>Reads a file; the format comes from the extension or name (*POSCAR*, *CONTCAR*), else from the content.</summary>
     public static Structure Read(string path) => Read(path, DefaultDisorderPolicy);
 
     /// <summary>Reads a file, resolving partially occupied sites by <paramref name="disorder"/>.</summary>
@@ -78,7 +78,8 @@ public static class StructureReader
             case ".xyz" or ".extxyz": return Format.Xyz;
         }
 
-        if (name.StartsWith("poscar", StringComparison.Ordinal) || name.StartsWith("contcar", StringComparison.Ordinal))
+        // "POSCAR", "CONTCAR.relax", "Si_POSCAR": VASP names its files so, and people keep the name in copies (pymatgen's *POSCAR*)
+        if (name.Contains("poscar", StringComparison.Ordinal) || name.Contains("contcar", StringComparison.Ordinal))
             return Format.Poscar;
         // sniff: CIF has data_ blocks; extended XYZ starts with an atom count and carries Lattice= on line 2
         var firstLines = text.TrimStart().Split('\n', 3);

@@ -141,6 +141,7 @@ public class CliTests
             Assert.That(File.Exists(Path.Combine(output, file)), file);
         using var run = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "run.json")));
         Assert.That(run.RootElement.GetProperty("screening").GetProperty("kept").GetArrayLength(), Is.EqualTo(4));
+        Assert.That(run.RootElement.GetProperty("training").GetProperty("Disorder").GetString(), Is.EqualTo("Virtual"), "the disorder policy is recorded by name");
         var networkTestIds = File.ReadAllLines(Path.Combine(work, "run", "predictions.csv")).Skip(1)
             .Select(l => l.Split(',')).Where(c => c[1] == "test").Select(c => c[0]).Order().ToArray();
         var formulaTestIds = run.RootElement.GetProperty("split").GetProperty("test").EnumerateArray().Select(e => e.GetString()).Order().ToArray();
