@@ -93,10 +93,38 @@ public static partial class SpaceGroupTable
         LazyTable.Value.ByHall.GetValueOrDefault(NormaliseHall(hall));
 
     /// <summary>The table setting with exactly these operations (in any order), or null.</summary>
-    public static SpaceGroupSetting? FindByOperations(IReadOnlyCollection<SymmetryOperation> operations)
+    public static SpaceGroupSetting? FindByOperations(IReadOnlyCollection<SymmetryOperation> operations) =>
+        Fingerprint(operations) is { } key ? LazyByOperations.Value.GetValueOrDefault(key) : null;
+
+    private static readonly Lazy<Dictionary<string, SpaceGroupSetting>> LazyByOperations =
+        new(() => Settings.ToDictionary(s => Fingerprint(s.Operations)!));
+
+    /// <summary>
+    /// The operations as sorted text with translations in 24ths: equal for equal sets (every table translation is a
+    /// multiple of 1/12), null when some translation is no such fraction, so a set from a file is found in one look-up.
+    /// </summary>
+    private static string? Fingerprint(IEnumerable<SymmetryOperation> operations)
     {
-        var set = operations.ToHashSet();
-        return Settings.FirstOrDefault(s => s.Operations.Count == set.Count && s.Operations.All(set.Contains));
+        var keys = new List<long>();
+        foreach (var op in operations)
+        {
+            long key = 0;
+            for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 3; c++)
+                key = key * 5 + op.Rotation(r, c) + 2;
+            for (int r = 0; r < 3; r++)
+            {
+                double t = op.Translation(r) * 24;
+                if (Math.Abs(t - Math.Round(t)) > SymmetryOperation.TranslationTolerance * 24)
+                    return null;
+                key = key * 24 + (long)Math.Round(t) % 24;
+            }
+
+            keys.Add(key);
+        }
+
+        keys.Sort();
+        return string.Join(',', keys.Distinct());
     }
 
     /// <summary>

@@ -20,7 +20,9 @@ public sealed class SymmetryOperation : IEquatable<SymmetryOperation>
         if (rotation.Length != 9 || translation.Length != 3)
             throw new ArgumentException("a symmetry operation needs a 3x3 rotation and a 3-vector translation");
         _rotation = (int[])rotation.Clone();
-        _translation = translation.Select(Reduce).ToArray();
+        _translation = new double[3];
+        for (int r = 0; r < 3; r++)
+            _translation[r] = Reduce(translation[r]);
     }
 
     public static SymmetryOperation Identity { get; } = new([1, 0, 0, 0, 1, 0, 0, 0, 1], [0, 0, 0]);
@@ -67,67 +69,90 @@ public sealed class SymmetryOperation : IEquatable<SymmetryOperation>
     public static SymmetryOperation? TryParse(string text, out string? problem)
     {
         problem = null;
-        var parts = text.Replace(" ", "").Replace("\t", "").Split(',');
-        if (parts.Length != 3)
-        {
-            problem = "must have three comma-separated components";
-            return null;
-        }
-
         var rotation = new int[9];
         var translation = new double[3];
-        for (int r = 0; r < 3; r++)
+        int row = 0, i = 0;
+        bool rowHasTerm = false;
+        ReadOnlySpan<char> span = text;
+        while (true)
         {
-            string part = parts[r].ToLowerInvariant();
-            if (part.Length == 0)
+            while (i < span.Length && char.IsWhiteSpace(span[i]))
+                i++;
+            if (i == span.Length || span[i] == ',')
             {
-                problem = "has an empty component";
+                if (!rowHasTerm)
+                {
+                    problem = i == span.Length && row < 2 ? "must have three comma-separated components" : "has an empty component";
+                    return null;
+                }
+
+                if (i == span.Length)
+                    break;
+                if (++row > 2)
+                {
+                    problem = "must have three comma-separated components";
+                    return null;
+                }
+
+                rowHasTerm = false;
+                i++;
+                continue;
+            }
+
+            double sign = 1;
+            if (span[i] is '+' or '-')
+            {
+                sign = span[i] == '-' ? -1 : 1;
+                i++;
+                while (i < span.Length && char.IsWhiteSpace(span[i]))
+                    i++;
+            }
+
+            int start = i;
+            while (i < span.Length && (char.IsAsciiDigit(span[i]) || span[i] is '.' or '/'))
+                i++;
+            double coefficient = 1;
+            if (i > start && !TryParseFraction(span[start..i], out coefficient))
+            {
+                problem = $"has a malformed number '{span[start..i]}'";
                 return null;
             }
 
-            int i = 0;
-            while (i < part.Length)
+            while (i < span.Length && char.IsWhiteSpace(span[i]))
+                i++;
+            if (i < span.Length && span[i] == '*')
+                i++;
+            while (i < span.Length && char.IsWhiteSpace(span[i]))
+                i++;
+            char axis = i < span.Length ? char.ToLowerInvariant(span[i]) : ' ';
+            if (axis is 'x' or 'y' or 'z')
             {
-                double sign = 1;
-                if (part[i] is '+' or '-')
+                if (coefficient != Math.Round(coefficient))
                 {
-                    sign = part[i] == '-' ? -1 : 1;
-                    i++;
-                }
-
-                int start = i;
-                while (i < part.Length && (char.IsDigit(part[i]) || part[i] is '.' or '/'))
-                    i++;
-                double coefficient = 1;
-                if (i > start && !StructureReader.TryParseNumber(part[start..i], out coefficient))
-                {
-                    problem = $"has a malformed number '{part[start..i]}'";
+                    problem = $"has a non-integer coefficient {coefficient.ToString(CultureInfo.InvariantCulture)} of {axis}";
                     return null;
                 }
 
-                if (i < part.Length && part[i] == '*')
-                    i++;
-                if (i < part.Length && part[i] is 'x' or 'y' or 'z')
-                {
-                    if (coefficient != Math.Round(coefficient))
-                    {
-                        problem = $"has a non-integer coefficient {coefficient.ToString(CultureInfo.InvariantCulture)} of {part[i]}";
-                        return null;
-                    }
-
-                    rotation[3 * r + part[i] - 'x'] += (int)(sign * coefficient);
-                    i++;
-                }
-                else if (i > start)
-                {
-                    translation[r] += sign * coefficient;
-                }
-                else
-                {
-                    problem = $"has an unexpected '{(i < part.Length ? part[i] : ' ')}'";
-                    return null;
-                }
+                rotation[3 * row + axis - 'x'] += (int)(sign * coefficient);
+                i++;
             }
+            else if (i > start)
+            {
+                translation[row] += sign * coefficient;
+            }
+            else
+            {
+                problem = $"has an unexpected '{(i < span.Length ? span[i] : ' ')}'";
+                return null;
+            }
+
+            rowHasTerm = true;
+        }
+
+        if (row != 2)
+        {
+            problem = "must have three comma-separated components";
+            return null;
         }
 
         var operation = new SymmetryOperation(rotation, translation);
@@ -138,6 +163,20 @@ public sealed class SymmetryOperation : IEquatable<SymmetryOperation>
         }
 
         return operation;
+    }
+
+    /// <summary>"1/2", "0.5", "2": a number as operations write it.</summary>
+    private static bool TryParseFraction(ReadOnlySpan<char> text, out double value)
+    {
+        int slash = text.IndexOf('/');
+        if (slash < 0)
+            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        value = double.NaN;
+        if (!double.TryParse(text[..slash], NumberStyles.Float, CultureInfo.InvariantCulture, out double numerator)
+            || !double.TryParse(text[(slash + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double denominator) || denominator == 0)
+            return false;
+        value = numerator / denominator;
+        return true;
     }
 
     /// <summary>The operation after this one: (other ∘ this)(x) = other(this(x)).</summary>
