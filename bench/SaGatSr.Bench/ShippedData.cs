@@ -3,12 +3,13 @@ using SaGatSr.Gat.Training;
 
 namespace SaGatSr.Bench;
 
-/// <summary>The shipped JARVIS band-gap sample, loaded and featurized once per comparison as training data.</summary>
+/// <summary>The shipped JARVIS band-gap sample (or another dataset), loaded and featurized once per comparison as training data.</summary>
 internal static class ShippedData
 {
-    public static TrainingData Load()
+    /// <param name="path">a dataset folder or file; default: the shipped sample</param>
+    public static TrainingData Load(string? path = null)
     {
-        var dataset = Dataset.Load(RepositoryPaths.ShippedDataset);
+        var dataset = Dataset.Load(path ?? RepositoryPaths.ShippedDataset);
         var featurizer = new SaeFeaturizer();
         var graphOptions = new GraphOptions();
         var inputs = SamplePreparer.Featurize(dataset.Entries.Select(e => e.Structure).ToArray(), featurizer, graphOptions);

@@ -72,12 +72,15 @@ public static class Devices
         device.DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU && device.CLStdVersion >= CLBackend.MinimumVersion &&
         device.Capabilities.GenericAddressSpace;
 
-    private static Context CreateContext(Action<Context.Builder> accelerators) =>
-        Context.Create(b =>
+    private static Context CreateContext(Action<Context.Builder> accelerators)
+    {
+        GpuDriverLibraries.Register();
+        return Context.Create(b =>
         {
             accelerators(b);
             b.EnableAlgorithms().Math(MathMode.Default);
         });
+    }
 
     /// <summary>One line per device found, always including the host backends, for `sagatsr devices`.</summary>
     public static IReadOnlyList<string> Describe()
