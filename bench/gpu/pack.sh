@@ -25,6 +25,6 @@ python3 bench/gpu/perovskites_to_folder.py ../shared/data/perovskites/perovskite
 tar -C "$stage" -cf - perovskites | xz -T0 -6 > "$out/perovskites.tar.xz"
 
 (cd "$stage" && apt-get download -q ocl-icd-libopencl1 >/dev/null && dpkg -x ocl-icd-libopencl1_*.deb opencl)
-mkdir -p "$out/opencl" && cp -L "$stage"/opencl/usr/lib/x86_64-linux-gnu/libOpenCL.so.1 "$out/opencl/libOpenCL.so"
+mkdir -p "$out/opencl" && cp -L "$stage"/opencl/usr/lib/x86_64-linux-gnu/libOpenCL.so.1 "$out/opencl/"
 rm -rf "$stage"
 du -sh "$out"/*
