@@ -207,8 +207,11 @@ public static class Trainer
         using var target = Tensor.FromArray(network.Backend, indices.Select(i => targetScaler.Normalise(samples[i].Target)).ToArray(),
             indices.Length, 1);
         using var tape = new Tape();
-        var (prediction, _) = network.Forward(batch);
+        var (prediction, importance) = network.Forward(batch);
         var loss = options.Loss == "l1" ? Ops.L1Loss(prediction, target) : Ops.MseLoss(prediction, target);
+        if (network.Config.SaeSparsity > 0)
+            loss = Ops.Add(loss, Ops.Scale(SaeEncoder.NormalisedEntropy(importance, batch.AtomCount, network.Config.FeatureCount),
+                network.Config.SaeSparsity));
         double value = loss.Item();
         if (!double.IsFinite(value)) return value;
         tape.Backward(loss);
