@@ -1,9 +1,9 @@
-"""PyTorch CPU reference of the SA-GAT model, for timing against the C# SIMD CPU path (bench only, not the product).
+"""PyTorch reference of the SA-GAT model, for timing against the C# engine on a CPU or GPU (bench only, not the product).
 
 Reads the batches that `compare train-step` exported (meta.json + raw little-endian arrays), builds the same
 architecture (SAE encoder, multi-head GAT layers with distance-aware attention, mean pooling, MLP head) and times
 one training step (forward + backward + Adam) on the first batch and one epoch over all batches.
-Run with Debian's python3-torch: /usr/bin/python3 bench/pytorch/sagat_reference.py <export-folder> [threads]
+Run with Debian's python3-torch: /usr/bin/python3 bench/pytorch/sagat_reference.py <export-folder> [threads] [cpu|cuda] [epochs]
 """
 import json
 import os
@@ -21,9 +21,9 @@ def segment_softmax(scores, segment, count):
     # scores [E, H], segment [E] -> softmax over rows sharing a segment, per column
     heads = scores.shape[1]
     index = segment.unsqueeze(1).expand(-1, heads)
-    maximum = torch.full((count, heads), -float("inf")).scatter_reduce(0, index, scores, reduce="amax", include_self=True)
+    maximum = torch.full((count, heads), -float("inf"), device=scores.device).scatter_reduce(0, index, scores, reduce="amax", include_self=True)
     exp = torch.exp(scores - maximum.gather(0, index))
-    total = torch.zeros((count, heads)).index_add_(0, segment, exp)
+    total = torch.zeros((count, heads), device=scores.device).index_add_(0, segment, exp)
     return exp / total.gather(0, index)
 
 
@@ -75,12 +75,12 @@ class SaGat(nn.Module):
         h, _ = self.sae(x)
         for layer in self.layers:
             h = layer(h, source, target, rbf)
-        counts = torch.zeros(crystals).index_add_(0, crystal, torch.ones(h.shape[0]))
-        pooled = torch.zeros(crystals, h.shape[1]).index_add_(0, crystal, h) / counts.unsqueeze(1)
+        counts = torch.zeros(crystals, device=h.device).index_add_(0, crystal, torch.ones(h.shape[0], device=h.device))
+        pooled = torch.zeros(crystals, h.shape[1], device=h.device).index_add_(0, crystal, h) / counts.unsqueeze(1)
         return self.head_output(F.silu(self.head_hidden(pooled)))
 
 
-def load(folder):
+def load(folder, device):
     meta = json.load(open(os.path.join(folder, "meta.json")))
     batches = []
     for b in meta["batches"]:
@@ -88,19 +88,21 @@ def load(folder):
             return torch.from_numpy(np.fromfile(os.path.join(folder, f"{b['name']}.{name}.bin"), dtype=dtype).copy())
         n, f, e, g = b["atoms"], meta["features"], b["edges"], meta["gaussians"]
         batches.append(dict(
-            x=read("features", np.float32).view(n, f), source=read("source", np.int32).long(),
-            target=read("target", np.int32).long(), rbf=read("rbf", np.float32).view(e, g),
-            crystal=read("crystal", np.int32).long(), crystals=b["crystals"], y=read("y", np.float32).view(-1, 1)))
+            x=read("features", np.float32).view(n, f).to(device), source=read("source", np.int32).long().to(device),
+            target=read("target", np.int32).long().to(device), rbf=read("rbf", np.float32).view(e, g).to(device),
+            crystal=read("crystal", np.int32).long().to(device), crystals=b["crystals"], y=read("y", np.float32).view(-1, 1).to(device)))
     return meta, batches
 
 
 def main():
     folder = sys.argv[1]
     threads = int(sys.argv[2]) if len(sys.argv) > 2 else os.cpu_count()
+    device = sys.argv[3] if len(sys.argv) > 3 else "cpu"
+    epochs = int(sys.argv[4]) if len(sys.argv) > 4 else 3
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    meta, batches = load(folder)
-    model = SaGat(meta["features"], meta["hidden"], meta["heads"], meta["layers"], meta["gaussians"])
+    meta, batches = load(folder, device)
+    model = SaGat(meta["features"], meta["hidden"], meta["heads"], meta["layers"], meta["gaussians"]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def step(b):
@@ -121,8 +123,10 @@ def main():
         return statistics.median(times)
 
     step_ms = timed(lambda: step(batches[0]), 9)
-    epoch_ms = timed(lambda: [step(b) for b in batches], 3)
-    print(json.dumps({"torch": torch.__version__, "threads": threads, "step_ms": step_ms, "epoch_ms": epoch_ms,
+    # loss.item() in each step waits for the GPU, so wall times are complete.
+    epoch_ms = timed(lambda: [step(b) for b in batches], epochs)
+    name = torch.cuda.get_device_name() if device == "cuda" else f"CPU, {threads} threads"
+    print(json.dumps({"torch": torch.__version__, "device": name, "threads": threads, "step_ms": step_ms, "epoch_ms": epoch_ms,
                       "parameters": sum(p.numel() for p in model.parameters())}))
 
 

@@ -72,21 +72,34 @@ public static class Devices
         device.DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU && device.CLStdVersion >= CLBackend.MinimumVersion &&
         device.Capabilities.GenericAddressSpace;
 
-    private static Context CreateContext(Action<Context.Builder> accelerators) =>
-        Context.Create(b =>
+    private static Context CreateContext(Action<Context.Builder> accelerators)
+    {
+        GpuDriverLibraries.Register();
+        return Context.Create(b =>
         {
             accelerators(b);
             b.EnableAlgorithms().Math(MathMode.Default);
         });
+    }
 
     /// <summary>One line per device found, always including the host backends, for `sagatsr devices`.</summary>
     public static IReadOnlyList<string> Describe()
     {
         using var cpu = new SimdCpuBackend();
         var lines = new List<string> { cpu.Name, "reference: float64, single thread", "ilgpu-cpu: ILGPU CPU accelerator (emulated GPU threads)" };
+        var refused = new List<string>();
+        bool Usable(CLDevice device)
+        {
+            bool usable = IsUsableOpenClGpu(device);
+            if (!usable && device.DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU)
+                refused.Add($"opencl (not usable by ILGPU): {device.Name}, OpenCL C {device.CLStdVersion}, " +
+                            $"generic address space {(device.Capabilities.GenericAddressSpace ? "yes" : "no")}");
+            return usable;
+        }
+
         try
         {
-            using var context = CreateContext(b => b.Cuda().OpenCL(IsUsableOpenClGpu));
+            using var context = CreateContext(b => b.Cuda().OpenCL(Usable));
             // The CPU accelerator is listed above as ilgpu-cpu; only real GPUs are added here.
             foreach (var device in context.Devices.Where(d => d.AcceleratorType != AcceleratorType.CPU))
             {
@@ -98,6 +111,8 @@ public static class Devices
                 };
                 lines.Add($"{prefix}: {device.Name} ({device.MemorySize / (1 << 20)} MiB)");
             }
+
+            lines.AddRange(refused);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

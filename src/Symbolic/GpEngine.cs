@@ -150,15 +150,13 @@ internal sealed class GpEngine
     {
         var constants = new List<double>();
         var programs = population.Select(p => p.Tree.ToProgram(constants)).ToList();
-        var output = new float[programs.Count * n];
-        evaluator.Evaluate(programs, constants.Select(c => (float)c).ToArray(), output);
+        var fits = new LinearFit[programs.Count];
+        evaluator.FitLinear(programs, constants.Select(c => (float)c).ToArray(), y, fits);
         evaluations += programs.Count;
-        var t = new double[n];
         for (int k = 0; k < population.Count; k++)
         {
-            for (int i = 0; i < n; i++) t[i] = output[k * n + i];
             var p = population[k];
-            p.Loss = Scale(t).Nmse;
+            p.Loss = yTotal > 0 ? fits[k].SumSquaredResiduals / yTotal : fits[k].SumSquaredResiduals;
             p.Fitness = p.Loss + options.Parsimony * p.Tree.Size;
             Record(p);
         }

@@ -54,6 +54,8 @@ public static partial class Comparisons
                     PrintRow(label, backend.Name, ms, graph.Bytes / ms / 1e6, "GB/s", naive);
                 }
             }
+
+            if (gpuSpec is not null) RunDeviceScaleCases(backends.Where(b => !b.Emulated).Select(b => b.Backend).ToArray());
         }
         finally
         {
@@ -61,6 +63,58 @@ public static partial class Comparisons
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Sizes that fill a GPU (a GiB of data, 12M edges), each backend against the first (the SIMD CPU); memory-bound kernels
+    /// also as a share of the rate a plain device copy reaches on the same backend.
+    /// </summary>
+    private static void RunDeviceScaleCases(IComputeBackend[] backends)
+    {
+        Console.WriteLine();
+        Console.WriteLine("Device-scale cases (ratios against the SIMD CPU, % of the same backend's copy rate)");
+        Console.WriteLine($"{"case",-34} {"backend",-44} {"median ms",10} {"rate",14} {"vs cpu",9} {"of copy",8}");
+        const int copyLength = 1 << 27;
+        var copyRates = new Dictionary<IComputeBackend, double>();
+        double? cpuMs = null;
+        foreach (var backend in backends)
+        {
+            using var source = backend.Allocate(copyLength);
+            using var destination = backend.Allocate(copyLength);
+            double ms = MedianMilliseconds(() => { backend.Copy(source, destination); backend.Synchronize(); });
+            cpuMs ??= ms;
+            copyRates[backend] = 8.0 * copyLength / ms / 1e6;
+            Console.WriteLine($"{"copy 512 MiB (read + write)",-34} {Truncate(backend.Name, 44),-44} {ms,10:F3} {copyRates[backend],8:G4} {"GB/s",-5} {cpuMs / ms,8:F1}x");
+        }
+
+        const int size = 2048;
+        cpuMs = null;
+        foreach (var backend in backends)
+        {
+            using var matMul = new BackendMatMul(backend, size, size, size);
+            double ms = MedianMilliseconds(matMul.Run, 5);
+            cpuMs ??= ms;
+            Console.WriteLine($"{$"matmul {size}^3",-34} {Truncate(backend.Name, 44),-44} {ms,10:F3} {2.0 * size * size * size / ms / 1e9,8:G4} {"TFLOP/s",-7} {cpuMs / ms,6:F1}x");
+        }
+
+        var graph = AttentionGraph.Create(1_000_000, edgesPerNode: 12, heads: 4, headDim: 16, seed: 2);
+        foreach (var (what, bytes, run) in new (string, double, Func<AttentionGraph.State, Action>)[]
+                 {
+                     ("segment softmax 1M x 12, 4 heads", graph.SoftmaxBytes, s => s.RunSoftmax),
+                     ("weighted gather-sum 1M x 12, 4x16", graph.GatherSumBytes, s => s.RunGatherSum),
+                     ("softmax+gather-sum 1M x 12, 4x16", graph.Bytes, s => s.Run),
+                 })
+        {
+            cpuMs = null;
+            foreach (var backend in backends)
+            {
+                using var state = graph.Upload(backend);
+                double ms = MedianMilliseconds(run(state), 7);
+                cpuMs ??= ms;
+                double rate = bytes / ms / 1e6;
+                Console.WriteLine($"{what,-34} {Truncate(backend.Name, 44),-44} {ms,10:F3} {rate,8:G4} {"GB/s",-5} {cpuMs / ms,8:F1}x {100 * rate / copyRates[backend],7:F0}%");
+            }
+        }
     }
 
     private static void PrintRow(string label, string backend, double ms, double rate, string unit, double naiveMs) =>
@@ -144,7 +198,13 @@ public static partial class Comparisons
         private int Edges => offsets[^1];
 
         /// <summary>Bytes a single pass must move: scores in, probabilities out and back in, one value row per edge, output, indices.</summary>
-        public double Bytes => 4.0 * (3.0 * Edges * heads + (double)Edges * heads * headDim + (double)nodes * heads * headDim + Edges + nodes + 1);
+        public double Bytes => SoftmaxBytes + GatherSumBytes - 4.0 * (nodes + 1);
+
+        /// <summary>The softmax alone: scores in, probabilities out, offsets.</summary>
+        public double SoftmaxBytes => 4.0 * (2.0 * Edges * heads + nodes + 1);
+
+        /// <summary>The weighted gather-sum alone: weights, one value row and one source index per edge, the output rows, offsets.</summary>
+        public double GatherSumBytes => 4.0 * ((double)Edges * heads + (double)Edges * heads * headDim + (double)nodes * heads * headDim + Edges + nodes + 1);
 
         public void RunNaive()
         {
@@ -196,6 +256,18 @@ public static partial class Comparisons
             public void Run()
             {
                 backend.SegmentSoftmax(scores, offsets, probabilities, graph.nodes, graph.heads);
+                backend.SegmentWeightedGatherSum(probabilities, values, sources, offsets, output, graph.nodes, graph.heads, graph.headDim);
+                backend.Synchronize();
+            }
+
+            public void RunSoftmax()
+            {
+                backend.SegmentSoftmax(scores, offsets, probabilities, graph.nodes, graph.heads);
+                backend.Synchronize();
+            }
+
+            public void RunGatherSum()
+            {
                 backend.SegmentWeightedGatherSum(probabilities, values, sources, offsets, output, graph.nodes, graph.heads, graph.headDim);
                 backend.Synchronize();
             }

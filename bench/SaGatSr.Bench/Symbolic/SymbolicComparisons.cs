@@ -66,20 +66,27 @@ public static partial class Comparisons
         var programs = RandomPrograms(random, count, columns.Length, constants, arithmeticOnly);
         long nodes = programs.Sum(p => (long)p.Code.Length) * samples;
         Console.WriteLine($"{count} programs, {programs.Sum(p => p.Code.Length)} nodes, {samples} samples, ops {(arithmeticOnly ? "+ - * /" : "+ - * / exp log sqrt ^2 ^-1")}, {Environment.ProcessorCount} cores");
-        Console.WriteLine($"{"device",-40} {"first ms",10} {"median ms",10} {"Gnode/s",10} {"vs interp",10}");
+        // "outputs": every output copied back to the host; "fitness": SR's score (the least-squares line of y on each output)
+        // computed where the outputs are, so a GPU hands back three numbers per program.
+        var y = Enumerable.Range(0, samples).Select(i => 2.0 * columns[0][i] - columns[1][i] * columns[2][i]).ToArray();
+        Console.WriteLine($"{"device",-40} {"first ms",10} {"outputs ms",10} {"Gnode/s",10} {"vs interp",10} {"fitness ms",10} {"Gnode/s",10}");
         double? interpreter = null;
         foreach (var spec in devices)
         {
             using var evaluator = ExprEvaluators.Create(spec);
             evaluator.SetData(columns);
             var output = new float[count * samples];
+            var fits = new LinearFit[count];
             var watch = Stopwatch.StartNew();
             evaluator.Evaluate(programs, constants.ToArray(), output);
             double first = watch.Elapsed.TotalMilliseconds;
-            double median = MedianMilliseconds(() => evaluator.Evaluate(programs, constants.ToArray(), output), spec == "interpreter" ? 3 : 7);
-            double rate = nodes / (median / 1000) / 1e9;
+            int repeats = spec == "interpreter" ? 3 : 7;
+            double median = MedianMilliseconds(() => evaluator.Evaluate(programs, constants.ToArray(), output), repeats);
+            double fitMedian = MedianMilliseconds(() => evaluator.FitLinear(programs, constants.ToArray(), y, fits), repeats);
+            double rate = nodes / (median / 1000) / 1e9, fitRate = nodes / (fitMedian / 1000) / 1e9;
             interpreter ??= spec == "interpreter" ? rate : null;
-            Console.WriteLine($"{evaluator.Name,-40} {first,10:F1} {median,10:F2} {rate,10:F3} {(interpreter is null ? "" : $"{rate / interpreter.Value:F1}x"),10}");
+            Console.WriteLine($"{evaluator.Name,-40} {first,10:F1} {median,10:F2} {rate,10:F3} {(interpreter is null ? "" : $"{rate / interpreter.Value:F1}x"),10} " +
+                              $"{fitMedian,10:F2} {fitRate,10:F3}");
         }
 
         return 0;

@@ -8,21 +8,23 @@ using SaGatSr.Kernels;
 namespace SaGatSr.Bench;
 
 /// <summary>
-/// One training step and one epoch of SA-GAT on the shipped dataset: this engine's SIMD CPU path against the same
-/// architecture in PyTorch on the CPU (bench/pytorch/sagat_reference.py, Debian's python3-torch), in one run.
+/// One training step and one epoch of SA-GAT on a dataset (default: the shipped sample) on each device asked for, against the
+/// same architecture in PyTorch (bench/pytorch/sagat_reference.py) on its CPU or GPU, in one run and at several batch sizes.
 /// </summary>
 public static partial class Comparisons
 {
     private static void RegisterTrainStep() => Register("train-step",
-        "SA-GAT training step and epoch: SIMD CPU vs PyTorch CPU [--device cpu] [--batch-size 16] [--python /usr/bin/python3]",
+        "SA-GAT training step and epoch vs PyTorch [--devices cpu,cuda] [--batch-size 16,64] [--data folder] [--pytorch cpu|cuda|none] [--python /usr/bin/python3]",
         RunTrainStep);
 
     private static int RunTrainStep(string[] args)
     {
-        string device = OptionValue(args, "--device", "cpu");
-        int batchSize = int.Parse(OptionValue(args, "--batch-size", "16"));
+        var devices = OptionValue(args, "--devices", OptionValue(args, "--device", "cpu")).Split(',');
+        var batchSizes = OptionValue(args, "--batch-size", "16").Split(',').Select(int.Parse).ToArray();
         string python = OptionValue(args, "--python", "/usr/bin/python3");
-        var data = ShippedData.Load();
+        string torchDevice = OptionValue(args, "--pytorch", "cpu");
+        string dataPath = OptionValue(args, "--data", "");
+        var data = ShippedData.Load(dataPath == "" ? null : dataPath);
         var graphOptions = data.GraphOptions;
         var scaler = FeatureScaler.Fit(data.Inputs.Select(i => i.Features), data.Features.Count);
         var targets = TargetScaler.Fit(data.Targets);
@@ -36,44 +38,71 @@ public static partial class Comparisons
         {
             FeatureNames = data.Features.Features.Select(f => f.Name).ToArray(),
             FeatureDescriptions = data.Features.Features.Select(f => f.Description).ToArray(),
-            Hidden = 48, Heads = 4, Layers = 3, GaussianCount = graphOptions.GaussianCount,
+            GaussianCount = graphOptions.GaussianCount,
         };
-        var batches = Enumerable.Range(0, (samples.Length + batchSize - 1) / batchSize)
-            .Select(b => Enumerable.Range(b * batchSize, Math.Min(batchSize, samples.Length - b * batchSize)).ToArray()).ToArray();
+        Console.WriteLine($"SA-GAT (hidden {config.Hidden}, {config.Heads} heads, {config.Layers} layers, {config.FeatureCount} features) on " +
+                          $"{(dataPath == "" ? "the shipped sample" : dataPath)}: {samples.Length} crystals, " +
+                          $"{samples.Average(s => s.Graph.AtomCount):F1} atoms each on average; {Environment.ProcessorCount} logical CPUs");
+        Console.WriteLine($"{"engine",-52} {"batch",6} {"atoms",6} {"step ms",10} {"epoch ms",10} {"crystals/s",11} {"vs first",9}");
 
-        using var backend = Devices.Create(device);
-        using var network = new SaGatModel(backend, config);
-        var optimizer = new SaGatSr.Autodiff.Adam(network.Parameters(), 1e-3f);
-        var options = new TrainingOptions { ClipNorm = 0 };
-        double stepMs = MedianMilliseconds(() => Trainer.TrainStep(network, optimizer, samples, batches[0], targets, graphOptions, options), 9);
-        double epochMs = MedianMilliseconds(() =>
+        var backends = devices.Select(d => Devices.Create(d)).ToArray();
+        try
         {
-            foreach (var batch in batches) Trainer.TrainStep(network, optimizer, samples, batch, targets, graphOptions, options);
-        }, 3);
+            foreach (int batchSize in batchSizes)
+            {
+                var batches = Enumerable.Range(0, (samples.Length + batchSize - 1) / batchSize)
+                    .Select(b => Enumerable.Range(b * batchSize, Math.Min(batchSize, samples.Length - b * batchSize)).ToArray()).ToArray();
+                int atoms = batches[0].Sum(i => samples[i].Graph.AtomCount);
+                // Fewer epochs timed where one epoch is long, so a large dataset stays minutes.
+                int epochRepeats = samples.Length > 1000 ? 1 : 3;
+                double? firstEpoch = null;
+                void Row(string engine, double stepMs, double epochMs)
+                {
+                    firstEpoch ??= epochMs;
+                    Console.WriteLine($"{Truncate(engine, 52),-52} {batchSize,6} {atoms,6} {stepMs,10:F2} {epochMs,10:F1} " +
+                                      $"{samples.Length / (epochMs / 1000),11:F0} {firstEpoch / epochMs,8:F2}x");
+                }
 
-        var export = Path.Combine(Path.GetTempPath(), "sagatsr-train-step");
-        Export(export, samples, batches, config, graphOptions, targets);
-        var start = new ProcessStartInfo(python, [Path.Combine(RepositoryPaths.Root, "bench", "pytorch", "sagat_reference.py"), export,
-            Environment.ProcessorCount.ToString()]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        var errors = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Console.WriteLine($"SA-GAT (hidden 48, 4 heads, 3 layers, {config.FeatureCount} features), {samples.Length} crystals, " +
-                          $"{batches.Length} batches of <= {batchSize}; atoms in batch 0: {batches[0].Sum(i => samples[i].Graph.AtomCount)}");
-        Console.WriteLine($"{"engine",-34} {"step ms",10} {"epoch ms",10}");
-        Console.WriteLine($"{"SaGatSr " + backend.Name,-34} {stepMs,10:F2} {epochMs,10:F1}");
-        if (process.ExitCode != 0)
+                foreach (var backend in backends)
+                {
+                    using var network = new SaGatModel(backend, config);
+                    var optimizer = new SaGatSr.Autodiff.Adam(network.Parameters(), 1e-3f);
+                    var options = new TrainingOptions { ClipNorm = 0 };
+                    double stepMs = MedianMilliseconds(() => Trainer.TrainStep(network, optimizer, samples, batches[0], targets, graphOptions, options), 9);
+                    // As training runs an epoch: the next batch is built on the host while the device trains on this one.
+                    double epochMs = MedianMilliseconds(() =>
+                    {
+                        foreach (double _ in Trainer.TrainBatches(network, optimizer, samples, batches, targets, graphOptions, options)) { }
+                    }, epochRepeats);
+                    Row("SaGatSr " + backend.Name, stepMs, epochMs);
+                }
+
+                if (torchDevice == "none") continue;
+                var export = Path.Combine(Path.GetTempPath(), $"sagatsr-train-step-{batchSize}");
+                Export(export, samples, batches, config, graphOptions, targets);
+                var start = new ProcessStartInfo(python, [Path.Combine(RepositoryPaths.Root, "bench", "pytorch", "sagat_reference.py"), export,
+                    Environment.ProcessorCount.ToString(), torchDevice, epochRepeats.ToString()]) { RedirectStandardOutput = true, RedirectStandardError = true };
+                using var process = Process.Start(start)!;
+                var output = process.StandardOutput.ReadToEnd();
+                var errors = process.StandardError.ReadToEnd();
+                process.WaitForExit();
+                if (process.ExitCode != 0)
+                {
+                    Console.WriteLine($"PyTorch reference failed ({python}): {errors.Trim()}");
+                    return 1;
+                }
+
+                using var result = JsonDocument.Parse(output);
+                var root = result.RootElement;
+                Row($"PyTorch {root.GetProperty("torch").GetString()} {root.GetProperty("device").GetString()}",
+                    root.GetProperty("step_ms").GetDouble(), root.GetProperty("epoch_ms").GetDouble());
+            }
+        }
+        finally
         {
-            Console.WriteLine($"PyTorch reference failed ({python}): {errors.Trim()}");
-            return 1;
+            foreach (var backend in backends) backend.Dispose();
         }
 
-        using var result = JsonDocument.Parse(output);
-        double torchStep = result.RootElement.GetProperty("step_ms").GetDouble(), torchEpoch = result.RootElement.GetProperty("epoch_ms").GetDouble();
-        Console.WriteLine($"{"PyTorch " + result.RootElement.GetProperty("torch").GetString() + " CPU",-34} {torchStep,10:F2} {torchEpoch,10:F1}");
-        Console.WriteLine($"ratio PyTorch / SaGatSr: step {torchStep / stepMs:F2}x, epoch {torchEpoch / epochMs:F2}x " +
-                          $"(parameters: SaGatSr {network.ParameterCount}, PyTorch {result.RootElement.GetProperty("parameters").GetInt64()})");
         return 0;
     }
 

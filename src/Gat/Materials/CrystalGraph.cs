@@ -100,11 +100,23 @@ public static class GaussianExpansion
         double spacing = count > 1 ? options.Cutoff / (count - 1) : 0;
         double inverseWidthSquared = 1.0 / (width * width);
         var result = new float[distances.Length * count];
+        // An exp per basis function was most of a training step's host time. Neighbouring Gaussians differ by a factor
+        // that itself changes by the constant q = exp(-2 s^2 / w^2), so each edge needs three exps, taken at its nearest
+        // centre (where nothing underflows) and multiplied outward in float64.
+        double q = Math.Exp(-2 * spacing * spacing * inverseWidthSquared);
         for (int e = 0; e < distances.Length; e++)
-        for (int k = 0; k < count; k++)
         {
-            double delta = distances[e] - k * spacing;
-            result[e * count + k] = (float)Math.Exp(-delta * delta * inverseWidthSquared);
+            double d = distances[e];
+            int nearest = spacing > 0 ? (int)Math.Clamp(Math.Round(d / spacing), 0, count - 1) : 0;
+            double delta = d - nearest * spacing;
+            double peak = Math.Exp(-delta * delta * inverseWidthSquared);
+            var row = result.AsSpan(e * count, count);
+            row[nearest] = (float)peak;
+            double value = peak, factor = Math.Exp((2 * delta * spacing - spacing * spacing) * inverseWidthSquared);
+            for (int k = nearest + 1; k < count; k++, factor *= q) row[k] = (float)(value *= factor);
+            value = peak;
+            factor = Math.Exp(-(2 * delta * spacing + spacing * spacing) * inverseWidthSquared);
+            for (int k = nearest - 1; k >= 0; k--, factor *= q) row[k] = (float)(value *= factor);
         }
 
         return result;

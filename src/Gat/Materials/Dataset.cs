@@ -3,17 +3,18 @@ using System.Text;
 
 namespace SaGatSr.Gat.Materials;
 
-public sealed record DatasetEntry(string Id, Structure Structure, double[] Targets);
+/// <param name="Location">where the entry came from in a one-file dataset ("file:line"), for messages</param>
+public sealed record DatasetEntry(string Id, Structure Structure, double[] Targets, string? Location = null);
 
 public sealed record SkippedEntry(string Id, string Reason);
 
 /// <summary>
-/// Structures with targets, in the layouts CGCNN and ALIGNN users already have: a folder with id_prop.csv
+/// Structures with targets, in the layouts CGCNN and ALIGNN users already have (one-file datasets: Dataset.Files.cs): a folder with id_prop.csv
 /// ("id,target[,target2...]", optional header) where the id is a file name (ALIGNN/JARVIS) or a name without extension
 /// (CGCNN: "&lt;id&gt;.cif"). Bad rows and unreadable structures are skipped with a reason, never fatal.
 /// A folder without id_prop.csv, or a single structure file, loads for prediction (no targets).
 /// </summary>
-public sealed class Dataset
+public sealed partial class Dataset
 {
     public const string DefaultIdPropFile = "id_prop.csv";
 
@@ -33,10 +34,13 @@ public sealed class Dataset
 
     /// <param name="path">a dataset folder, or a single structure file (then <paramref name="idPropFile"/> must be null)</param>
     /// <param name="idPropFile">the id/target table; default: id_prop.csv inside the folder (relative paths are relative to it)</param>
+    /// <param name="structureColumn">the column of a CSV dataset that holds each structure's CIF or POSCAR text</param>
     /// <param name="disorder">what to do with partially occupied sites</param>
     public static Dataset Load(string path, string? idPropFile = null, IProgress<(int done, int total)>? progress = null,
-        DisorderPolicy disorder = StructureReader.DefaultDisorderPolicy)
+        string structureColumn = DefaultStructureColumn, DisorderPolicy disorder = StructureReader.DefaultDisorderPolicy)
     {
+        if (File.Exists(path) && idPropFile is null && IsDatasetFile(path))
+            return path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? LoadCsv(path, structureColumn, progress, disorder) : LoadXyzFrames(path, progress);
         if (File.Exists(path) && idPropFile is null)
         {
             var structure = StructureReader.Read(path, disorder);

@@ -4,18 +4,33 @@ using SaGatSr.Kernels;
 
 namespace SaGatSr.Gat.Model;
 
+/// <summary>
+/// The host half of a batch: the joined graphs and the Gaussian expansion of their edges. Building it touches no device,
+/// so the next batch can be built on another thread while the device works on this one.
+/// </summary>
+public sealed record HostGraphBatch(GraphBatch Batch, float[] EdgeExpansion, int GaussianCount)
+{
+    public static HostGraphBatch Create(GraphBatch batch, GraphOptions graphOptions) =>
+        new(batch, GaussianExpansion.Expand(batch.EdgeDistance, graphOptions), graphOptions.GaussianCount);
+}
+
 /// <summary>A <see cref="GraphBatch"/> uploaded once to the device, in the index layouts the kernels take.</summary>
 public sealed class DeviceGraphBatch : IDisposable
 {
     public DeviceGraphBatch(IComputeBackend backend, GraphBatch batch, GraphOptions graphOptions, int featureCount)
+        : this(backend, HostGraphBatch.Create(batch, graphOptions), featureCount)
     {
+    }
+
+    public DeviceGraphBatch(IComputeBackend backend, HostGraphBatch host, int featureCount)
+    {
+        var batch = host.Batch;
         CrystalCount = batch.CrystalCount;
         AtomCount = batch.AtomCount;
         EdgeCount = batch.EdgeCount;
         FeatureCount = featureCount;
         AtomFeatures = Tensor.FromArray(backend, batch.AtomFeatures, batch.AtomCount, featureCount);
-        EdgeExpansion = Tensor.FromArray(backend, GaussianExpansion.Expand(batch.EdgeDistance, graphOptions),
-            batch.EdgeCount, graphOptions.GaussianCount);
+        EdgeExpansion = Tensor.FromArray(backend, host.EdgeExpansion, batch.EdgeCount, host.GaussianCount);
         EdgeSource = IndexTensor.FromArray(backend, batch.EdgeSource);
         EdgeTarget = IndexTensor.FromArray(backend, batch.EdgeTarget);
         IncomingEdges = Segments.FromOffsets(backend, batch.EdgeTargetOffsets);

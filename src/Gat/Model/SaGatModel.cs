@@ -17,7 +17,7 @@ public sealed class SaGatModel : Module
         Config = config;
         Backend = backend;
         var rng = new Random(config.Seed);
-        encoder = AddModule("sae", new SaeEncoder(backend, config.FeatureCount, config.Hidden, rng));
+        encoder = AddModule("sae", new SaeEncoder(backend, config.FeatureCount, config.Hidden, rng, config.SaeNormalization));
         layers = new GatLayer[config.Layers];
         for (int i = 0; i < layers.Length; i++)
             layers[i] = AddModule($"gat{i}",

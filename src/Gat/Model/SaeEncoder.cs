@@ -14,10 +14,18 @@ public sealed class SaeEncoder : Module
     private readonly Tensor featureBiases;
     private readonly Tensor scoreVector;
     private readonly int hidden;
+    // Constant unit scale and zero shift of the projections' layer norm (null: not normalised).
+    private readonly Tensor? normScale, normShift;
 
-    public SaeEncoder(IComputeBackend backend, int featureCount, int hidden, Random rng)
+    public SaeEncoder(IComputeBackend backend, int featureCount, int hidden, Random rng, bool normalize = false)
     {
         this.hidden = hidden;
+        if (normalize)
+        {
+            normScale = Tensor.FromArray(backend, Enumerable.Repeat(1f, hidden).ToArray(), hidden);
+            normShift = Tensor.FromArray(backend, new float[hidden], hidden);
+        }
+
         // Each feature is a single standardised scalar, so a unit-scale init keeps SiLU in its curved range.
         featureWeights = AddParameter("feature_weight",
             Tensor.Parameter(backend, Initialisers.Normal(rng, featureCount * hidden, 1.0), featureCount, hidden));
@@ -31,6 +39,7 @@ public sealed class SaeEncoder : Module
     public (Tensor Encoded, Tensor Importance) Forward(DeviceGraphBatch batch)
     {
         var perFeature = Ops.FeatureProjection(batch.AtomFeatures, featureWeights, featureBiases, UnaryOp.Silu);
+        if (normScale is not null) perFeature = Ops.LayerNorm(perFeature, normScale, normShift!);
         var scores = Ops.MatMul(perFeature, scoreVector);
         var importance = Ops.SegmentSoftmax(scores, batch.AtomFeatureSlots);
         // A one-head attention sum over each atom's slots: h_0 = sum_i a_i h_ri without an [atoms * features, hidden] product.
@@ -39,4 +48,19 @@ public sealed class SaeEncoder : Module
     }
 
     public int Hidden => hidden;
+
+    /// <summary>Mean over atoms of the coefficients' entropy, divided by log F so a uniform encoder scores 1.</summary>
+    public static Tensor NormalisedEntropy(Tensor importance, int atoms, int features)
+    {
+        // a log a, with a floor so an underflowed coefficient contributes 0 rather than 0 * -inf.
+        var plogp = Ops.Mul(importance, Ops.Log(Ops.AddScalar(importance, 1e-12f)));
+        return Ops.Scale(Ops.Sum(plogp), -1f / (atoms * MathF.Log(Math.Max(features, 2))));
+    }
+
+    public override void Dispose()
+    {
+        normScale?.Dispose();
+        normShift?.Dispose();
+        base.Dispose();
+    }
 }

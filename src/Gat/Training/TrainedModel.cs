@@ -82,10 +82,14 @@ internal static class Batches
     }
 
     public static DeviceGraphBatch Upload(SaGatSr.Kernels.IComputeBackend backend, IReadOnlyList<CrystalSample> samples,
-        IReadOnlyList<int> indices, GraphOptions options, int featureCount)
+        IReadOnlyList<int> indices, GraphOptions options, int featureCount) =>
+        new(backend, Prepare(samples, indices, options, featureCount), featureCount);
+
+    /// <summary>The host half of <see cref="Upload(SaGatSr.Kernels.IComputeBackend, IReadOnlyList{CrystalSample}, IReadOnlyList{int}, GraphOptions, int)"/>.</summary>
+    public static HostGraphBatch Prepare(IReadOnlyList<CrystalSample> samples, IReadOnlyList<int> indices, GraphOptions options, int featureCount)
     {
         var items = new (CrystalGraph Graph, float[] AtomFeatures)[indices.Count];
         for (int i = 0; i < indices.Count; i++) items[i] = (samples[indices[i]].Graph, samples[indices[i]].AtomFeatures);
-        return new DeviceGraphBatch(backend, GraphBatch.Create(items, featureCount), options, featureCount);
+        return HostGraphBatch.Create(GraphBatch.Create(items, featureCount), options);
     }
 }

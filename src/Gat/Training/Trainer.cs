@@ -95,10 +95,11 @@ public static class Trainer
             var order = EpochOrder(split.Train, options.Seed, epoch);
             int batches = (order.Length + options.BatchSize - 1) / options.BatchSize;
             double lossSum = 0;
-            for (int b = 0; b < batches; b++)
+            var batchIndices = Enumerable.Range(0, batches)
+                .Select(b => order.AsSpan(b * options.BatchSize, Math.Min(options.BatchSize, order.Length - b * options.BatchSize)).ToArray()).ToArray();
+            int b = 0;
+            foreach (double loss in TrainBatches(network, optimizer, samples, batchIndices, targetScaler, graphOptions, options))
             {
-                var indices = order.AsSpan(b * options.BatchSize, Math.Min(options.BatchSize, order.Length - b * options.BatchSize)).ToArray();
-                double loss = TrainStep(network, optimizer, samples, indices, targetScaler, graphOptions, options);
                 if (!double.IsFinite(loss))
                     throw new TrainingDivergedException(
                         $"Loss became {loss} at epoch {epoch}, batch {b + 1}: training stopped and no model was written from this state. " +
@@ -107,6 +108,7 @@ public static class Trainer
                 lossSum += loss;
                 progress?.Report(new TrainingProgress(epoch, options.Epochs, b + 1, batches, lossSum / (b + 1), double.NaN,
                     state.BestValidationMae, optimizer.LearningRate));
+                b++;
             }
 
             double validationMae = RegressionMetrics.Compute(validationSet.Select(i => samples[i].Target).ToArray(),
@@ -174,15 +176,42 @@ public static class Trainer
         return order;
     }
 
-    internal static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices,
+    /// <summary>
+    /// One optimiser step per batch, in order, yielding each loss (the caller stops at a non-finite one). The next batch's
+    /// graphs and edge expansion are built on the thread pool while the device trains on the current one.
+    /// </summary>
+    internal static IEnumerable<double> TrainBatches(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[][] batches,
         TargetScaler targetScaler, GraphOptions graphOptions, TrainingOptions options)
     {
-        using var batch = Batches.Upload(network.Backend, samples, indices, graphOptions, network.Config.FeatureCount);
+        if (batches.Length == 0) yield break;
+        Task<HostGraphBatch> Prepare(int b) => Task.Run(() => Batches.Prepare(samples, batches[b], graphOptions, network.Config.FeatureCount));
+        var next = Prepare(0);
+        for (int b = 0; b < batches.Length; b++)
+        {
+            var prepared = next.Result;
+            if (b + 1 < batches.Length) next = Prepare(b + 1);
+            yield return TrainStep(network, optimizer, samples, batches[b], prepared, targetScaler, options);
+        }
+    }
+
+    internal static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices,
+        TargetScaler targetScaler, GraphOptions graphOptions, TrainingOptions options) =>
+        TrainStep(network, optimizer, samples, indices, Batches.Prepare(samples, indices, graphOptions, network.Config.FeatureCount),
+            targetScaler, options);
+
+    /// <summary>One optimiser step on the crystals <paramref name="indices"/>, whose host batch is <paramref name="prepared"/>.</summary>
+    internal static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices, HostGraphBatch prepared,
+        TargetScaler targetScaler, TrainingOptions options)
+    {
+        using var batch = new DeviceGraphBatch(network.Backend, prepared, network.Config.FeatureCount);
         using var target = Tensor.FromArray(network.Backend, indices.Select(i => targetScaler.Normalise(samples[i].Target)).ToArray(),
             indices.Length, 1);
         using var tape = new Tape();
-        var (prediction, _) = network.Forward(batch);
+        var (prediction, importance) = network.Forward(batch);
         var loss = options.Loss == "l1" ? Ops.L1Loss(prediction, target) : Ops.MseLoss(prediction, target);
+        if (network.Config.SaeSparsity > 0)
+            loss = Ops.Add(loss, Ops.Scale(SaeEncoder.NormalisedEntropy(importance, batch.AtomCount, network.Config.FeatureCount),
+                network.Config.SaeSparsity));
         double value = loss.Item();
         if (!double.IsFinite(value)) return value;
         tape.Backward(loss);

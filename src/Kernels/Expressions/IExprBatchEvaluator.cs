@@ -13,6 +13,12 @@ public interface IExprBatchEvaluator : IDisposable
     void SetData(IReadOnlyList<float[]> columns);
 
     void Evaluate(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, Span<float> output);
+
+    /// <summary>
+    /// SR's fitness: for each program, the least-squares line of <paramref name="y"/> (one value per sample) on its output.
+    /// A GPU keeps the outputs on the device and hands back only the fits.
+    /// </summary>
+    void FitLinear(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, ReadOnlySpan<double> y, Span<LinearFit> fits);
 }
 
 /// <summary>Creates evaluators from a device spec: interpreter | cpu | ilgpu-cpu | cuda | opencl.</summary>
@@ -36,6 +42,29 @@ public static class ExprEvaluators
         DeviceKind.Cpu => new SimdBatchEvaluator(),
         _ => new IlgpuExprEvaluator(kind),
     };
+
+    /// <summary>FitLinear for evaluators that hand every output back: evaluate, then fit each program on the host.</summary>
+    internal static void FitOnHost(IExprBatchEvaluator evaluator, IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants,
+        ReadOnlySpan<double> y, Span<LinearFit> fits)
+    {
+        int samples = evaluator.SampleCount;
+        CheckFitShapes(programs.Count, samples, y.Length, fits.Length);
+        var output = new float[programs.Count * samples];
+        evaluator.Evaluate(programs, constants, output);
+        var target = LinearFit.Target.Of(y);
+        var results = new LinearFit[programs.Count];
+        var targetValues = y.ToArray();
+        // Each program's fit is computed whole by one thread, so the results do not depend on the thread count.
+        Parallel.For(0, programs.Count, new ParallelOptions { MaxDegreeOfParallelism = (long)programs.Count * samples < 1 << 15 ? 1 : -1 },
+            k => results[k] = LinearFit.Compute(output.AsSpan(k * samples, samples), targetValues, target));
+        results.CopyTo(fits);
+    }
+
+    internal static void CheckFitShapes(int programs, int samples, int targetLength, int fitsLength)
+    {
+        if (targetLength != samples) throw new ArgumentException($"The target has {targetLength} values for {samples} samples.");
+        if (fitsLength < programs) throw new ArgumentException($"Fits need {programs} elements.");
+    }
 
     /// <summary>Checks a batch against the bound data and buffers; returns each program's first constant index.</summary>
     internal static int[] ValidateBatch(IReadOnlyList<ExprProgram> programs, int columnCount, int constantsLength, int outputLength, int samples)
@@ -84,6 +113,9 @@ public sealed class InterpreterBatchEvaluator : IExprBatchEvaluator
         }
     }
 
+    public void FitLinear(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, ReadOnlySpan<double> y, Span<LinearFit> fits) =>
+        ExprEvaluators.FitOnHost(this, programs, constants, y, fits);
+
     public void Dispose() { }
 }
 
@@ -126,6 +158,9 @@ public sealed class SimdBatchEvaluator : IExprBatchEvaluator
             });
         }
     }
+
+    public void FitLinear(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, ReadOnlySpan<double> y, Span<LinearFit> fits) =>
+        ExprEvaluators.FitOnHost(this, programs, constants, y, fits);
 
     private SimdExprEvaluator<float> Local()
     {

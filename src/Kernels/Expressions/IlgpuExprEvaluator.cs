@@ -8,6 +8,7 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
+using SaGatSr.Kernels.Gpu;
 
 namespace SaGatSr.Kernels.Expressions;
 
@@ -32,6 +33,9 @@ public sealed class IlgpuExprEvaluator : IExprBatchEvaluator
     private MemoryBuffer1D<float, Stride1D.Dense>? outputBuffer;
     private MemoryBuffer1D<int, Stride1D.Dense>? codeBuffer;
     private MemoryBuffer1D<int, Stride1D.Dense>? startsBuffer;
+    private MemoryBuffer1D<double, Stride1D.Dense>? targetBuffer;
+    private MemoryBuffer1D<double, Stride1D.Dense>? fitsBuffer;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<double>, ArrayView<double>, int, double, double, double, int>? fitKernel;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int>? interpreter;
 
     /// <summary>Emitted (default) compiles each new batch structure; Interpreted runs one precompiled bytecode kernel.</summary>
@@ -42,6 +46,7 @@ public sealed class IlgpuExprEvaluator : IExprBatchEvaluator
 
     public IlgpuExprEvaluator(DeviceKind kind)
     {
+        GpuDriverLibraries.Register();
         context = Context.Create(builder =>
         {
             switch (kind)
@@ -97,13 +102,51 @@ public sealed class IlgpuExprEvaluator : IExprBatchEvaluator
 
     public void Evaluate(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, Span<float> output)
     {
-        if (data is null) throw new InvalidOperationException("Call SetData before Evaluate.");
-        var offsets = ExprEvaluators.ValidateBatch(programs, ColumnCount, constants.Length, output.Length, SampleCount);
+        int length = Launch(programs, constants, output.Length);
+        if (length == 0) return;
+        accelerator.Synchronize();
+        var result = new float[length];
+        outputBuffer!.View.SubView(0, length).CopyToCPU(result);
+        result.CopyTo(output);
+    }
 
+    public void FitLinear(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, ReadOnlySpan<double> y, Span<LinearFit> fits)
+    {
+        ExprEvaluators.CheckFitShapes(programs.Count, SampleCount, y.Length, fits.Length);
+        if (programs.Count == 0) return;
+        Launch(programs, constants, programs.Count * SampleCount);
+        var target = LinearFit.Target.Of(y);
+        var centred = new double[SampleCount];
+        double centredSum = 0;
+        for (int i = 0; i < centred.Length; i++) centredSum += centred[i] = y[i] - target.Mean;
+        EnsureCapacity(ref targetBuffer, Math.Max(1, SampleCount));
+        EnsureCapacity(ref fitsBuffer, 3L * programs.Count);
+        targetBuffer!.View.SubView(0, SampleCount).CopyFromCPU(centred);
+        fitKernel ??= accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<double>, ArrayView<double>, int, double, double, double, int>(
+            ExprFitKernel.Kernel);
+        int groupSize = ExprFitKernel.GroupSize(accelerator.MaxNumThreadsPerGroup);
+        fitKernel(new KernelConfig(programs.Count, groupSize), outputBuffer!.View, targetBuffer.View, fitsBuffer!.View, SampleCount,
+            target.Mean, target.SumSquares, centredSum, groupSize);
+        accelerator.Synchronize();
+        var raw = new double[3 * programs.Count];
+        fitsBuffer.View.SubView(0, raw.Length).CopyToCPU(raw);
+        for (int k = 0; k < programs.Count; k++) fits[k] = new LinearFit(raw[3 * k], raw[3 * k + 1], raw[3 * k + 2]);
+    }
+
+    /// <summary>Queues the kernels that write every program's outputs into the device output buffer; returns their count.</summary>
+    private int Launch(IReadOnlyList<ExprProgram> programs, ReadOnlySpan<float> constants, int outputLength)
+    {
+        if (data is null) throw new InvalidOperationException("Call SetData before Evaluate.");
+        var offsets = ExprEvaluators.ValidateBatch(programs, ColumnCount, constants.Length, outputLength, SampleCount);
+        int length = programs.Count * SampleCount;
+        EnsureCapacity(ref constantsBuffer, constants.Length + 1);
+        EnsureCapacity(ref outputBuffer, Math.Max(1, length));
+        if (constants.Length > 0) constantsBuffer!.View.SubView(0, constants.Length).CopyFromCPU(constants.ToArray());
+        if (length == 0) return 0;
         if (Mode == ExprKernelMode.Interpreted)
         {
-            RunInterpreted(programs, offsets, constants, output);
-            return;
+            LaunchInterpreted(programs, offsets);
+            return length;
         }
 
         int start = 0;
@@ -114,27 +157,17 @@ public sealed class IlgpuExprEvaluator : IExprBatchEvaluator
                 instructions += programs[end++].Code.Length;
             var chunk = new ExprProgram[end - start];
             for (int k = start; k < end; k++) chunk[k - start] = programs[k];
-            int constantStart = offsets[start];
-            int constantEnd = end < programs.Count ? offsets[end] : offsets[^1] + programs[^1].ConstantCount;
-            RunChunk(chunk, constants[constantStart..constantEnd], output.Slice(start * SampleCount, chunk.Length * SampleCount));
+            // Each chunk's kernel numbers its constants from zero, so it gets the slice that starts at its first program's.
+            var chunkConstants = constantsBuffer!.View.SubView(offsets[start], constantsBuffer.Length - offsets[start]);
+            GetKernel(chunk)(accelerator.DefaultStream, SampleCount, data.View, chunkConstants,
+                outputBuffer!.View.SubView((long)start * SampleCount, (long)chunk.Length * SampleCount), SampleCount);
             start = end;
         }
+
+        return length;
     }
 
-    private void RunChunk(ExprProgram[] chunk, ReadOnlySpan<float> constants, Span<float> output)
-    {
-        var kernel = GetKernel(chunk);
-        EnsureCapacity(ref constantsBuffer, Math.Max(1, constants.Length));
-        EnsureCapacity(ref outputBuffer, output.Length);
-        if (constants.Length > 0) constantsBuffer!.View.SubView(0, constants.Length).CopyFromCPU(constants.ToArray());
-        kernel(accelerator.DefaultStream, SampleCount, data!.View, constantsBuffer!.View, outputBuffer!.View, SampleCount);
-        accelerator.Synchronize();
-        var result = new float[output.Length];
-        outputBuffer.View.SubView(0, output.Length).CopyToCPU(result);
-        result.CopyTo(output);
-    }
-
-    private void RunInterpreted(IReadOnlyList<ExprProgram> programs, int[] offsets, ReadOnlySpan<float> constants, Span<float> output)
+    private void LaunchInterpreted(IReadOnlyList<ExprProgram> programs, int[] offsets)
     {
         var starts = new int[programs.Count + 1];
         for (int k = 0; k < programs.Count; k++)
@@ -150,20 +183,12 @@ public sealed class IlgpuExprEvaluator : IExprBatchEvaluator
                 code[starts[k] + pc] = ExprInterpreterKernel.Encode(programs[k].Code[pc], offsets[k]);
         interpreter ??= accelerator.LoadAutoGroupedKernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int>>(
             typeof(ExprInterpreterKernel).GetMethod(nameof(ExprInterpreterKernel.Kernel))!);
-        int length = programs.Count * SampleCount;
-        EnsureCapacity(ref constantsBuffer, Math.Max(1, constants.Length));
-        EnsureCapacity(ref outputBuffer, Math.Max(1, length));
         EnsureCapacity(ref codeBuffer, code.Length);
         EnsureCapacity(ref startsBuffer, starts.Length);
-        if (constants.Length > 0) constantsBuffer!.View.SubView(0, constants.Length).CopyFromCPU(constants.ToArray());
         codeBuffer!.View.SubView(0, code.Length).CopyFromCPU(code);
         startsBuffer!.View.SubView(0, starts.Length).CopyFromCPU(starts);
-        if (length == 0) return;
-        interpreter(accelerator.DefaultStream, length, data!.View, constantsBuffer!.View, codeBuffer.View, startsBuffer.View, outputBuffer!.View, SampleCount);
-        accelerator.Synchronize();
-        var result = new float[length];
-        outputBuffer.View.SubView(0, length).CopyToCPU(result);
-        result.CopyTo(output);
+        interpreter(accelerator.DefaultStream, programs.Count * SampleCount, data!.View, constantsBuffer!.View, codeBuffer.View, startsBuffer.View,
+            outputBuffer!.View, SampleCount);
     }
 
     private void EnsureCapacity<T>(ref MemoryBuffer1D<T, Stride1D.Dense>? buffer, long length) where T : unmanaged
@@ -210,6 +235,8 @@ public sealed class IlgpuExprEvaluator : IExprBatchEvaluator
         outputBuffer?.Dispose();
         codeBuffer?.Dispose();
         startsBuffer?.Dispose();
+        targetBuffer?.Dispose();
+        fitsBuffer?.Dispose();
         accelerator.Dispose();
         context.Dispose();
     }

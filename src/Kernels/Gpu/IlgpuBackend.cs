@@ -22,13 +22,15 @@ public sealed class IlgpuBackend : IComputeBackend
 
     private readonly Action<Index1D, ArrayView<float>, float> fill;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>> copy;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float> matMul;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float, int> matMul;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float> matMulSplitSum;
     private readonly int matMulTile;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float> featureProjection;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         int, int, int, float, int> featureProjectionInput;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-        ArrayView<float>, int, int, int, int, float, int, int> featureProjectionParameters;
+        int, int, int, int, float, int> featureProjectionParameterPartials;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> featureProjectionParameterFinish;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, float> unary;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> unaryBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> binary;
@@ -45,7 +47,8 @@ public sealed class IlgpuBackend : IComputeBackend
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> segmentSoftmax;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> segmentSoftmaxBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int, int> weightedGatherSum;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int> weightedGatherSumWeights;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int, int> weightedGatherSumFourColumns;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int> weightedGatherSumWeights;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int> weightedGatherSumValues;
     private readonly Action<Index1D, ArrayView<float>, int, int, ArrayView<float>, int, int, int, int> copyColumns;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float, float, float, float> adamStep;
@@ -69,8 +72,10 @@ public sealed class IlgpuBackend : IComputeBackend
         fill = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, float>(IlgpuKernels.FillKernel);
         copy = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(IlgpuKernels.CopyKernel);
         matMulTile = accelerator.MaxNumThreadsPerGroup >= IlgpuKernels.Tile * IlgpuKernels.Tile ? IlgpuKernels.Tile : IlgpuKernels.SmallTile;
-        matMul = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float>(
+        matMul = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, float, int>(
             matMulTile == IlgpuKernels.Tile ? IlgpuKernels.MatMulGroupedKernel : IlgpuKernels.MatMulSmallTileGroupedKernel);
+        matMulSplitSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, float>(
+            IlgpuKernels.MatMulSplitSumKernel);
         unary = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float>(IlgpuKernels.UnaryKernel);
         unaryBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(
             IlgpuKernels.UnaryBackwardKernel);
@@ -98,7 +103,9 @@ public sealed class IlgpuBackend : IComputeBackend
             IlgpuKernels.SegmentSoftmaxBackwardKernel);
         weightedGatherSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int, int>(
             IlgpuKernels.SegmentWeightedGatherSumKernel);
-        weightedGatherSumWeights = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int>(
+        weightedGatherSumFourColumns = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int, int>(
+            IlgpuKernels.SegmentWeightedGatherSumFourColumnsKernel);
+        weightedGatherSumWeights = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int, int>(
             IlgpuKernels.SegmentWeightedGatherSumWeightsKernel);
         weightedGatherSumValues = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(
             IlgpuKernels.SegmentWeightedGatherSumValuesKernel);
@@ -106,9 +113,10 @@ public sealed class IlgpuBackend : IComputeBackend
             int, int, int, float>(IlgpuKernels.FeatureProjectionKernel);
         featureProjectionInput = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, float, int>(IlgpuKernels.FeatureProjectionInputKernel);
-        featureProjectionParameters = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, float, int, int>(
-            IlgpuKernels.FeatureProjectionParameterKernel);
+        featureProjectionParameterPartials = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, float, int>(IlgpuKernels.FeatureProjectionParameterPartialKernel);
+        featureProjectionParameterFinish = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            int, int, int, int>(IlgpuKernels.FeatureProjectionParameterFinishKernel);
         copyColumns = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, int, ArrayView<float>, int, int, int, int>(
             IlgpuKernels.CopyColumnsKernel);
         adamStep = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float, float, float, float>(
@@ -220,9 +228,31 @@ public sealed class IlgpuBackend : IComputeBackend
         Validate.MatMul(this, a, b, c, m, n, k, beta);
         if (m == 0 || n == 0) return;
         int tile = matMulTile;
-        var config = new KernelConfig(new Index2D((n + tile - 1) / tile, (m + tile - 1) / tile), new Index2D(tile, tile));
-        matMul(config, V(a), V(b), V(c), m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0, beta);
+        int columnGroups = (n + tile - 1) / tile, rowGroups = (m + tile - 1) / tile;
+        int splits = DepthSplits(columnGroups * rowGroups, k, tile);
+        int chunk = splits == 1 ? Math.Max(k, 1) : ((k + splits - 1) / splits + tile - 1) / tile * tile;
+        splits = splits == 1 ? 1 : (k + chunk - 1) / chunk;
+        var config = new KernelConfig(new Index3D(columnGroups, rowGroups, splits), new Index3D(tile, tile, 1));
+        int ta = transposeA ? 1 : 0, tb = transposeB ? 1 : 0;
+        if (splits == 1)
+        {
+            matMul(config, V(a), V(b), V(c), m, n, k, ta, tb, beta, chunk);
+            return;
+        }
+
+        // Kernels on one stream run in order, so the scratch can go back to the pool before they finish.
+        var partials = floatPool.Rent(splits * m * n, out int capacity);
+        matMul(config, V(a), V(b), partials.View, m, n, k, ta, tb, 0f, chunk);
+        matMulSplitSum(m * n, partials.View, V(c), splits, m * n, beta);
+        floatPool.Return(partials, capacity);
     }
+
+    /// <summary>
+    /// How many depth chunks a product of <paramref name="groups"/> tile groups runs in: enough to give the GPU
+    /// <see cref="IlgpuKernels.MinMatMulGroups"/> groups, each chunk at least eight tiles deep.
+    /// </summary>
+    internal static int DepthSplits(int groups, int k, int tile) =>
+        groups >= IlgpuKernels.MinMatMulGroups ? 1 : Math.Max(1, Math.Min((IlgpuKernels.MinMatMulGroups + groups - 1) / groups, k / (8 * tile)));
 
     public void Unary(UnaryOp op, DeviceBuffer x, DeviceBuffer y, float alpha = 0f)
     {
@@ -360,7 +390,9 @@ public sealed class IlgpuBackend : IComputeBackend
         CheckAttention(weights, values, sourceIndex, offsets, segments, heads, headDim, operation);
         Validate.AtLeast(this, output, (long)segments * heads * headDim, nameof(output), operation);
         int count = segments * heads * headDim;
-        if (count > 0) weightedGatherSum(count, V(weights), V(values), V(sourceIndex), V(offsets), V(output), heads, headDim);
+        if (count == 0) return;
+        if (headDim % 4 == 0) weightedGatherSumFourColumns(count / 4, V(weights), V(values), V(sourceIndex), V(offsets), V(output), heads, headDim);
+        else weightedGatherSum(count, V(weights), V(values), V(sourceIndex), V(offsets), V(output), heads, headDim);
     }
 
     public void SegmentWeightedGatherSumBackward(DeviceBuffer weights, DeviceBuffer values, IndexBuffer sourceIndex,
@@ -373,9 +405,10 @@ public sealed class IlgpuBackend : IComputeBackend
         if (dWeights is not null)
         {
             Validate.Owned(this, dWeights, nameof(dWeights), operation);
-            if (segments * heads > 0)
-                weightedGatherSumWeights(segments * heads, V(values), V(sourceIndex), V(offsets), V(dOutput), V(dWeights),
-                    heads, headDim, accumulateWeights ? 1 : 0);
+            // One thread per (edge, head) of the weights; threads past the segments' last edge do nothing.
+            if (segments > 0 && heads > 0 && weights.Length > 0)
+                weightedGatherSumWeights(weights.Length, V(values), V(sourceIndex), V(offsets), V(dOutput), V(dWeights),
+                    heads, headDim, accumulateWeights ? 1 : 0, segments);
         }
 
         if (dValues is not null)
@@ -416,9 +449,17 @@ public sealed class IlgpuBackend : IComputeBackend
         if (dx is not null && rows * features > 0)
             featureProjectionInput(rows * features, V(x), V(weights), V(biases), V(y), V(dy), V(dx), features, cols, (int)activation,
                 alpha, accumulateX ? 1 : 0);
-        if ((dWeights ?? dBiases) is { } anyParameterGradient && features * cols > 0)
-            featureProjectionParameters(features * cols, V(x), V(weights), V(biases), V(y), V(dy), V(dWeights ?? anyParameterGradient),
-                V(dBiases ?? anyParameterGradient), rows, features, cols, (int)activation, alpha, dWeights is null ? 0 : 1, dBiases is null ? 0 : 1);
+        int parameters = features * cols;
+        if ((dWeights ?? dBiases) is { } anyParameterGradient && parameters > 0)
+        {
+            int blocks = Math.Max(1, (rows + IlgpuKernels.ProjectionBlockRows - 1) / IlgpuKernels.ProjectionBlockRows);
+            var partials = floatPool.Rent(2 * blocks * parameters, out int capacity);
+            featureProjectionParameterPartials(blocks * parameters, V(x), V(weights), V(biases), V(y), V(dy), partials.View, rows, features, cols,
+                (int)activation, alpha, blocks);
+            featureProjectionParameterFinish(parameters, partials.View, V(dWeights ?? anyParameterGradient), V(dBiases ?? anyParameterGradient),
+                parameters, blocks, dWeights is null ? 0 : 1, dBiases is null ? 0 : 1);
+            floatPool.Return(partials, capacity);
+        }
     }
 
     public void CopyColumns(DeviceBuffer source, int sourceCols, int sourceOffset, DeviceBuffer destination,

@@ -20,6 +20,12 @@ internal static class IlgpuKernels
     /// <summary>Rows per block in the first pass of SumColumns, so tall matrices with few columns still fill a GPU.</summary>
     public const int ColumnBlockRows = 256;
 
+    /// <summary>Rows per block in the first pass of the feature projection's parameter gradients (thousands of atoms in a batch).</summary>
+    public const int ProjectionBlockRows = 64;
+
+    /// <summary>A matmul with fewer tile groups than this splits its depth so that the GPU fills (weight gradients: k = rows).</summary>
+    public const int MinMatMulGroups = 256;
+
     /// <summary>Threads producing the partial sums that Sum and Dot reduce in a second pass.</summary>
     public const int ReductionThreads = 4096;
 
@@ -36,39 +42,56 @@ internal static class IlgpuKernels
 
     public static void CopyKernel(Index1D i, ArrayView<float> source, ArrayView<float> destination) => destination[i] = source[i];
 
-    /// <summary>C = op(A) op(B) + beta C with 16x16 tiles of op(A) and op(B) staged in shared memory (GPUs).</summary>
+    /// <summary>
+    /// C = op(A) op(B) + beta C with 16x16 tiles of op(A) and op(B) staged in shared memory (GPUs). Grid z splits the
+    /// depth into chunks of <paramref name="depthChunk"/>: split z writes its partial product to c[z * m * n ...], for
+    /// <see cref="MatMulSplitSumKernel"/> to add (one chunk covering k writes C itself).
+    /// </summary>
     public static void MatMulGroupedKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
-        int m, int n, int k, int transposeA, int transposeB, float beta) =>
+        int m, int n, int k, int transposeA, int transposeB, float beta, int depthChunk) =>
         MatMulTiled(SharedMemory.Allocate<float>(Tile * Tile), SharedMemory.Allocate<float>(Tile * Tile), Tile,
-            a, b, c, m, n, k, transposeA, transposeB, beta);
+            a, b, c, m, n, k, transposeA, transposeB, beta, depthChunk);
 
     /// <summary>
     /// The same with 4x4 tiles, for accelerators whose groups hold fewer than 256 threads: ILGPU's CPU
     /// accelerator runs one OS thread per group thread, and 16 of them keep a small machine usable.
     /// </summary>
     public static void MatMulSmallTileGroupedKernel(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
-        int m, int n, int k, int transposeA, int transposeB, float beta) =>
+        int m, int n, int k, int transposeA, int transposeB, float beta, int depthChunk) =>
         MatMulTiled(SharedMemory.Allocate<float>(SmallTile * SmallTile), SharedMemory.Allocate<float>(SmallTile * SmallTile), SmallTile,
-            a, b, c, m, n, k, transposeA, transposeB, beta);
+            a, b, c, m, n, k, transposeA, transposeB, beta, depthChunk);
 
     /// <summary>One thread per element of C; ragged edges load zeros into the tiles.</summary>
     private static void MatMulTiled(ArrayView<float> tileA, ArrayView<float> tileB, int tile, ArrayView<float> a,
-        ArrayView<float> b, ArrayView<float> c, int m, int n, int k, int transposeA, int transposeB, float beta)
+        ArrayView<float> b, ArrayView<float> c, int m, int n, int k, int transposeA, int transposeB, float beta, int depthChunk)
     {
         int tx = Group.IdxX, ty = Group.IdxY;
         int row = Grid.IdxY * tile + ty, column = Grid.IdxX * tile + tx;
+        int depthStart = Grid.IdxZ * depthChunk, depthEnd = XMath.Min(k, depthStart + depthChunk);
         float sum = 0f;
-        for (int t = 0; t < k; t += tile)
+        for (int t = depthStart; t < depthEnd; t += tile)
         {
             int ak = t + tx, bk = t + ty;
-            tileA[ty * tile + tx] = row < m && ak < k ? (transposeA != 0 ? a[ak * m + row] : a[row * k + ak]) : 0f;
-            tileB[ty * tile + tx] = bk < k && column < n ? (transposeB != 0 ? b[column * k + bk] : b[bk * n + column]) : 0f;
+            tileA[ty * tile + tx] = row < m && ak < depthEnd ? (transposeA != 0 ? a[ak * m + row] : a[row * k + ak]) : 0f;
+            tileB[ty * tile + tx] = bk < depthEnd && column < n ? (transposeB != 0 ? b[column * k + bk] : b[bk * n + column]) : 0f;
             Group.Barrier();
             for (int p = 0; p < tile; p++) sum += tileA[ty * tile + p] * tileB[p * tile + tx];
             Group.Barrier();
         }
 
-        if (row < m && column < n) c[row * n + column] = beta == 0f ? sum : sum + beta * c[row * n + column];
+        if (row < m && column < n)
+        {
+            long at = (long)Grid.IdxZ * m * n + row * n + column;
+            c[at] = beta == 0f ? sum : sum + beta * c[at];
+        }
+    }
+
+    /// <summary>Adds the depth splits' partial products in split order: C = sum_z partials[z] + beta C.</summary>
+    public static void MatMulSplitSumKernel(Index1D i, ArrayView<float> partials, ArrayView<float> c, int splits, int size, float beta)
+    {
+        float sum = 0f;
+        for (int z = 0; z < splits; z++) sum += partials[(long)z * size + i];
+        c[i] = beta == 0f ? sum : sum + beta * c[i];
     }
 
     private static float Sigmoid(float x) => 1f / (1f + XMath.Exp(-x));
@@ -87,11 +110,40 @@ internal static class IlgpuKernels
         return x < 0f ? -far : far;
     }
 
+    /// <summary>
+    /// Natural log to about an ulp. XMath.Log lowers to PTX's lg2.approx, whose absolute error of ~1e-7 is a large relative
+    /// error where log(x) is small (x near 1), so the mantissa's log comes from the atanh series instead.
+    /// </summary>
+    private static float Log(float x)
+    {
+        if (!(x > 0f) || x == float.PositiveInfinity) return x == 0f ? float.NegativeInfinity : x + (x - x); // NaN for x < 0 or NaN
+        int exponent = 0;
+        if (x < 1.17549435e-38f)
+        {
+            x *= 8388608f; // subnormal: scale by 2^23 into the normal range
+            exponent = -23;
+        }
+
+        int bits = (int)Interop.FloatAsInt(x);
+        exponent += (bits >> 23) - 127;
+        float mantissa = Interop.IntAsFloat((uint)((bits & 0x007FFFFF) | 0x3F800000));
+        if (mantissa > 1.41421356f)
+        {
+            mantissa *= 0.5f;
+            exponent++;
+        }
+
+        // log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.172: five odd terms leave a relative error below 1e-8.
+        float s = (mantissa - 1f) / (mantissa + 1f), s2 = s * s;
+        float series = s * (2f + s2 * (2f / 3 + s2 * (2f / 5 + s2 * (2f / 7 + s2 * (2f / 9)))));
+        return series + exponent * 0.693147181f;
+    }
+
     /// <summary>log(1 + t), exact for t so small that 1 + t rounds to 1.</summary>
     private static float LogOnePlus(float t)
     {
         float u = 1f + t;
-        return u == 1f ? t : XMath.Log(u) * t / (u - 1f);
+        return u == 1f ? t : Log(u) * t / (u - 1f);
     }
 
     private static float Apply(int op, float x, float alpha) => (UnaryOp)op switch
@@ -104,7 +156,7 @@ internal static class IlgpuKernels
         UnaryOp.Silu => x / (1f + XMath.Exp(-x)),
         UnaryOp.Softplus => XMath.Max(x, 0f) + LogOnePlus(XMath.Exp(-XMath.Abs(x))),
         UnaryOp.Exp => XMath.Exp(x),
-        UnaryOp.Log => XMath.Log(x),
+        UnaryOp.Log => Log(x),
         UnaryOp.Square => x * x,
         UnaryOp.Sqrt => XMath.Sqrt(x),
         UnaryOp.Abs => XMath.Abs(x),
@@ -273,20 +325,56 @@ internal static class IlgpuKernels
         output[i] = s;
     }
 
-    /// <summary>dWeights: one thread per (segment, head), a dot product per edge.</summary>
-    public static void SegmentWeightedGatherSumWeightsKernel(Index1D i, ArrayView<float> values, ArrayView<int> sourceIndex,
-        ArrayView<int> offsets, ArrayView<float> dOutput, ArrayView<float> dWeights, int heads, int headDim, int accumulate)
+    /// <summary>
+    /// The same for head widths that are a multiple of 4, four adjacent columns per thread: one load of the edge's index and
+    /// weight serves four value loads, and four independent loads per thread keep enough bytes in flight to fill HBM.
+    /// </summary>
+    public static void SegmentWeightedGatherSumFourColumnsKernel(Index1D i, ArrayView<float> weights, ArrayView<float> values,
+        ArrayView<int> sourceIndex, ArrayView<int> offsets, ArrayView<float> output, int heads, int headDim)
     {
-        int width = heads * headDim;
-        int segment = i / heads, h = i % heads;
+        int width = heads * headDim, quarter = width / 4;
+        int segment = i / quarter, j = i % quarter * 4, h = j / headDim;
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
         for (int e = offsets[segment]; e < offsets[segment + 1]; e++)
         {
-            float dot = 0f;
-            for (int d = 0; d < headDim; d++)
-                dot += dOutput[segment * width + h * headDim + d] * values[sourceIndex[e] * width + h * headDim + d];
-            int at = e * heads + h;
-            dWeights[at] = accumulate != 0 ? dWeights[at] + dot : dot;
+            float w = weights[e * heads + h];
+            int row = sourceIndex[e] * width + j;
+            s0 += w * values[row];
+            s1 += w * values[row + 1];
+            s2 += w * values[row + 2];
+            s3 += w * values[row + 3];
         }
+
+        int at = segment * width + j;
+        output[at] = s0;
+        output[at + 1] = s1;
+        output[at + 2] = s2;
+        output[at + 3] = s3;
+    }
+
+    /// <summary>
+    /// dWeights: one thread per (edge, head), a dot product over the head's columns. The edge's segment is found by binary
+    /// search in the offsets, so no thread walks a whole segment (SAE segments hold every feature of an atom).
+    /// </summary>
+    public static void SegmentWeightedGatherSumWeightsKernel(Index1D i, ArrayView<float> values, ArrayView<int> sourceIndex,
+        ArrayView<int> offsets, ArrayView<float> dOutput, ArrayView<float> dWeights, int heads, int headDim, int accumulate, int segments)
+    {
+        int edge = i / heads, h = i % heads;
+        if (edge >= offsets[segments]) return;
+        // The last segment starting at or before the edge; empty segments before it share its offset and lose the search.
+        int low = 0, high = segments;
+        while (high - low > 1)
+        {
+            int middle = (low + high) >> 1;
+            if (offsets[middle] <= edge) low = middle;
+            else high = middle;
+        }
+
+        int width = heads * headDim;
+        int output = low * width + h * headDim, value = sourceIndex[edge] * width + h * headDim;
+        float dot = 0f;
+        for (int d = 0; d < headDim; d++) dot += dOutput[output + d] * values[value + d];
+        dWeights[i] = accumulate != 0 ? dWeights[i] + dot : dot;
     }
 
     /// <summary>dValues: one thread per (segment, column); rows shared between segments are added atomically.</summary>
@@ -325,20 +413,40 @@ internal static class IlgpuKernels
         dx[slot] = accumulate != 0 ? dx[slot] + dot : dot;
     }
 
-    /// <summary>dWeights and dBiases of the per-feature projection: one thread per parameter (f, j), summing over rows.</summary>
-    public static void FeatureProjectionParameterKernel(Index1D parameter, ArrayView<float> x, ArrayView<float> weights,
-        ArrayView<float> biases, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dWeights, ArrayView<float> dBiases,
-        int rows, int features, int cols, int op, float alpha, int hasWeights, int hasBiases)
+    /// <summary>
+    /// dWeights and dBiases of the per-feature projection, first pass: thread (block, parameter) sums the rows of one
+    /// block of <see cref="ProjectionBlockRows"/>; weight sums go to partials[i], bias sums to partials[blocks * parameters + i].
+    /// </summary>
+    public static void FeatureProjectionParameterPartialKernel(Index1D i, ArrayView<float> x, ArrayView<float> weights,
+        ArrayView<float> biases, ArrayView<float> y, ArrayView<float> dy, ArrayView<float> partials, int rows, int features, int cols,
+        int op, float alpha, int blocks)
     {
-        int f = parameter / cols, j = parameter % cols;
+        int parameters = features * cols;
+        int block = i / parameters, parameter = i % parameters, f = parameter / cols, j = parameter % cols;
+        int firstRow = block * ProjectionBlockRows, lastRow = XMath.Min(rows, firstRow + ProjectionBlockRows);
         float weightSum = 0f, biasSum = 0f;
-        for (int i = 0; i < rows; i++)
+        for (int r = firstRow; r < lastRow; r++)
         {
-            int slot = i * features + f, at = slot * cols + j;
+            int slot = r * features + f, at = slot * cols + j;
             float pre = x[slot] * weights[parameter] + biases[parameter];
             float g = dy[at] * Derivative(op, pre, y[at], alpha);
             weightSum += x[slot] * g;
             biasSum += g;
+        }
+
+        partials[i] = weightSum;
+        partials[blocks * parameters + i] = biasSum;
+    }
+
+    /// <summary>Second pass: each parameter adds its block sums in block order to the gradients it is asked for.</summary>
+    public static void FeatureProjectionParameterFinishKernel(Index1D parameter, ArrayView<float> partials, ArrayView<float> dWeights,
+        ArrayView<float> dBiases, int parameters, int blocks, int hasWeights, int hasBiases)
+    {
+        float weightSum = 0f, biasSum = 0f;
+        for (int b = 0; b < blocks; b++)
+        {
+            weightSum += partials[b * parameters + parameter];
+            biasSum += partials[(blocks + b) * parameters + parameter];
         }
 
         if (hasWeights != 0) dWeights[parameter] += weightSum;

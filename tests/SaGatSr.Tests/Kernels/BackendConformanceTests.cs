@@ -7,15 +7,14 @@ namespace SaGatSr.Tests.Kernels;
 /// Every IComputeBackend method on each float32 backend against the float64 reference, on fresh random inputs
 /// (the seed is logged), with ragged sizes, empty segments, transposes, accumulate flags and allowed aliasing.
 /// </summary>
-[TestFixture("cpu")]
-[TestFixture("ilgpu-cpu")]
+[TestFixtureSource(typeof(TestDevices), nameof(TestDevices.Float32))]
 public sealed class BackendConformanceTests(string device)
 {
     private IComputeBackend backend = null!;
     private Harness h = null!;
 
     /// <summary>The ILGPU CPU accelerator emulates GPU threads and is slow, so it gets smaller problems.</summary>
-    private int Size(int cpu, int ilgpuCpu) => device == "ilgpu-cpu" ? ilgpuCpu : cpu;
+    private int Size(int cpu, int ilgpuCpu) => TestDevices.IsEmulated(device) ? ilgpuCpu : cpu;
 
     [OneTimeSetUp]
     public void CreateBackend() => backend = Devices.Create(device);

@@ -69,8 +69,8 @@ public class ExprEvaluatorTests
         Assert.That(disagreements, Is.LessThanOrEqualTo(expected.Length / 1000), $"{what}: {disagreements} of {expected.Length} values disagree");
     }
 
-    [Test]
-    public void SimdAndIlgpuCpuAgreeWithInterpreterOnRandomPrograms()
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Accelerated))]
+    public void SimdAndIlgpuAgreeWithInterpreterOnRandomPrograms(string device)
     {
         var random = new Random(42);
         var columns = RandomColumns(random, 5, 257);
@@ -81,18 +81,18 @@ public class ExprEvaluatorTests
 
         using var simd = ExprEvaluators.Create("cpu");
         AssertAgree(reference, Run(simd, columns, programs, constants), "cpu-simd");
-        using var ilgpu = new IlgpuExprEvaluator(DeviceKind.IlgpuCpu);
-        AssertAgree(reference, Run(ilgpu, columns, programs, constants), "ilgpu-cpu emitted");
+        using var ilgpu = (IlgpuExprEvaluator)ExprEvaluators.Create(device);
+        AssertAgree(reference, Run(ilgpu, columns, programs, constants), $"{device} emitted");
         int compiled = ilgpu.KernelsCompiled;
         ilgpu.Mode = ExprKernelMode.Interpreted;
-        AssertAgree(reference, Run(ilgpu, columns, programs, constants), "ilgpu-cpu interpreted");
+        AssertAgree(reference, Run(ilgpu, columns, programs, constants), $"{device} interpreted");
         Assert.That(ilgpu.KernelsCompiled, Is.EqualTo(compiled), "the interpreted mode compiles no per-batch kernel");
     }
 
-    [TestCase("interpreter")]
-    [TestCase("cpu")]
-    [TestCase("ilgpu-cpu")]
-    [TestCase("ilgpu-cpu-interpreted")]
+    private static IEnumerable<string> EveryEvaluator() =>
+        TestDevices.Accelerated.SelectMany(d => new[] { d, d + "-interpreted" }).Prepend("cpu").Prepend("interpreter");
+
+    [TestCaseSource(nameof(EveryEvaluator))]
     public void ProtectedOperationsGiveNaNNotExceptions(string device)
     {
         float[][] columns = [[-1f, 0f, 4f, 1e-20f]];
@@ -103,9 +103,9 @@ public class ExprEvaluatorTests
             new([ExprInstruction.Col(0), new(ExprOpCode.Inverse)]),
             new([ExprInstruction.Col(0), new(ExprOpCode.Sqrt)]),
         };
-        using var evaluator = device == "ilgpu-cpu-interpreted"
-            ? new IlgpuExprEvaluator(DeviceKind.IlgpuCpu) { Mode = ExprKernelMode.Interpreted }
-            : ExprEvaluators.Create(device);
+        const string interpreted = "-interpreted";
+        using var evaluator = ExprEvaluators.Create(device.EndsWith(interpreted) ? device[..^interpreted.Length] : device);
+        if (device.EndsWith(interpreted)) ((IlgpuExprEvaluator)evaluator).Mode = ExprKernelMode.Interpreted;
         var output = Run(evaluator, columns, programs, [3f]);
         float nan = float.NaN;
         Assert.That(output, Is.EqualTo(new[]
@@ -134,8 +134,8 @@ public class ExprEvaluatorTests
         Assert.That(evaluator.KernelsCompiled, Is.EqualTo(2));
     }
 
-    [Test]
-    public void LargeBatchesAreSplitIntoSeveralKernelsWithCorrectConstantOffsets()
+    [TestCaseSource(typeof(TestDevices), nameof(TestDevices.Accelerated))]
+    public void LargeBatchesAreSplitIntoSeveralKernelsWithCorrectConstantOffsets(string device)
     {
         var random = new Random(7);
         var columns = RandomColumns(random, 3, 33);
@@ -144,8 +144,8 @@ public class ExprEvaluatorTests
         var programs = new List<ExprProgram>();
         while (programs.Sum(p => p.Code.Length) < perKernel * 2) programs.Add(RandomProgram(random, 3, 5, constants));
         var reference = Run(new InterpreterBatchEvaluator(), columns, programs, constants);
-        using var ilgpu = new IlgpuExprEvaluator(DeviceKind.IlgpuCpu);
-        AssertAgree(reference, Run(ilgpu, columns, programs, constants), "chunked ilgpu-cpu");
+        using var ilgpu = (IlgpuExprEvaluator)ExprEvaluators.Create(device);
+        AssertAgree(reference, Run(ilgpu, columns, programs, constants), $"chunked {device}");
         Assert.That(ilgpu.KernelsCompiled, Is.GreaterThanOrEqualTo(2));
     }
 
