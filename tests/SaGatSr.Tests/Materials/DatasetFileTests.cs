@@ -145,4 +145,27 @@ public class DatasetFileTests
         var error = Assert.Throws<StructureFormatException>(() => CsvRecords.Read(new StringReader("a,\"open\n"), "t.csv").ToList());
         Assert.That(error!.Message, Does.StartWith("t.csv:1:").And.Contain("not closed"));
     }
+
+    [Test]
+    public void CsvStructuresFollowTheDisorderPolicy()
+    {
+        string folder = MaterialsTestData.NewTemporaryFolder();
+        try
+        {
+            string disordered = RockSaltCif.Replace("_atom_site_fract_z\n", "_atom_site_fract_z\n_atom_site_occupancy\n")
+                .Replace("Na 0 0 0", "Na 0 0 0 0.5\nK 0 0 0 0.5").Replace("Cl 0.5 0.5 0.5", "Cl 0.5 0.5 0.5 1");
+            string path = Path.Combine(folder, "set.csv");
+            File.WriteAllText(path, $"material_id,structure,energy\na,{Quote(disordered)},-1.5\nb,{Quote(RockSaltCif)},-2.5\n");
+            var virtualCrystal = Dataset.Load(path, structureColumn: "structure");
+            Assert.That(virtualCrystal.Entries[0].Structure.DisorderedSites, Is.EqualTo(1));
+            Assert.That(virtualCrystal.Entries[0].Structure.Formula, Is.EqualTo("K0.5Na0.5Cl"));
+            var ordered = Dataset.Load(path, structureColumn: "structure", disorder: DisorderPolicy.Error);
+            Assert.That(ordered.Entries.Select(e => e.Id), Is.EqualTo(new[] { "b" }));
+            Assert.That(ordered.Skipped.Single().Reason, Does.Contain("partially occupied"));
+        }
+        finally
+        {
+            MaterialsTestData.DeleteFolder(folder);
+        }
+    }
 }
