@@ -179,4 +179,18 @@ public class SpaceGroupTests
         Assert.That(SymmetryOperation.TryParse("1/2x,y,z", out problem), Is.Null);
         Assert.That(problem, Does.Contain("non-integer"));
     }
+
+    // COD files with their operation loops: each loop is the whole group the Hall symbol generates, so the reader
+    // names the file's setting from the table (an exact match of every operation, centring included)
+    [TestCase("1000041", "F m -3 m (225)")]
+    [TestCase("1000050", "P m -3 m (221)")]
+    [TestCase("1101051", "P 63 m c (186)")]
+    [TestCase("7206075", "I 41/a m d :1 (141)")]
+    [TestCase("9000046", "F m m m (69)")]
+    [TestCase("9011050", "F d -3 m :1 (227)")]
+    public void ExplicitLoopsOfRealFilesEqualTheGeneratedOperations(string cod, string setting)
+    {
+        var structure = SaGatSr.Gat.Materials.StructureReader.Read(Path.Combine(MaterialsTestData.Cgcnn, cod + ".cif"));
+        Assert.That(structure.SpaceGroup, Is.EqualTo(setting));
+    }
 }
