@@ -15,17 +15,22 @@ public static partial class Comparisons
 {
     private static void RegisterSaeImportance() => Register("sae-importance",
         "SAE importance: concentration, planted-descriptor ranks and validation MAE per encoder variant [--data path] [--target name] " +
-        "[--variants plain,norm,norm+0.05] [--planted EA+d_mean,IE1] [--epochs 30] [--batch-size 64] [--seed 1]",
+        "[--variants plain,norm,norm+logit+0.05] [--planted EA+d_mean,IE1] [--epochs 30] [--batch-size 64] [--seed 1]",
         RunSaeImportance);
 
-    private sealed record EncoderVariant(string Name, bool Normalise, float Sparsity)
+    private sealed record EncoderVariant(string Name, bool Normalise, bool Logits, float Sparsity, float Temperature)
     {
-        /// <summary>"plain", "norm", "sparse+0.1" (sparsity without normalisation) or "norm+0.1".</summary>
+        /// <summary>
+        /// "+"-joined: "plain" or "norm" first, then "logit" for per-feature logits, "t0.1" for a softmax temperature and a
+        /// bare number for the sparsity weight.
+        /// </summary>
         public static EncoderVariant Parse(string text)
         {
-            var parts = text.Split('+');
-            float sparsity = parts.Length > 1 ? float.Parse(parts[1], CultureInfo.InvariantCulture) : 0f;
-            return new EncoderVariant(text, parts[0] == "norm", sparsity);
+            var parts = text.Split('+').Skip(1).ToArray();
+            float Number(string p) => float.Parse(p, CultureInfo.InvariantCulture);
+            float sparsity = parts.Where(p => char.IsDigit(p[0])).Select(Number).FirstOrDefault();
+            float temperature = parts.Where(p => p.StartsWith('t')).Select(p => Number(p[1..])).DefaultIfEmpty(1f).First();
+            return new EncoderVariant(text, text.StartsWith("norm"), parts.Contains("logit"), sparsity, temperature);
         }
     }
 
@@ -69,7 +74,11 @@ public static partial class Comparisons
             {
                 var watch = Stopwatch.StartNew();
                 var result = Trainer.Train(backend, targetData,
-                    new SaGatConfig { Seed = seed, SaeNormalization = variant.Normalise, SaeSparsity = variant.Sparsity },
+                    new SaGatConfig
+                    {
+                        Seed = seed, SaeNormalization = variant.Normalise, SaeFeatureLogits = variant.Logits, SaeSparsity = variant.Sparsity,
+                        SaeTemperature = variant.Temperature,
+                    },
                     new TrainingOptions { Epochs = epochs, BatchSize = batchSize, Seed = seed, Patience = epochs });
                 using var model = result.Model;
                 var ranking = model.Importance!;

@@ -45,6 +45,18 @@ public sealed record SaGatConfig
     /// </summary>
     public float SaeSparsity { get; init; }
 
+    /// <summary>
+    /// A learnable logit per feature added to the SAE scores (zero at the start): the score of feature i is
+    /// h_ri · w_a + c_i. Each c_i receives its feature's whole gradient directly, where w_a averages over all features.
+    /// </summary>
+    public bool SaeFeatureLogits { get; init; }
+
+    /// <summary>
+    /// Softmax temperature of the SAE scores: a_i = softmax(s_i / T). Below 1 it sharpens the coefficients, so the small,
+    /// consistent preferences training gives the scores become a ranking that separates features.
+    /// </summary>
+    public float SaeTemperature { get; init; } = 1f;
+
     [JsonIgnore]
     public int HeadDim => Hidden / Heads;
 
@@ -59,5 +71,6 @@ public sealed record SaGatConfig
         if (Cutoff <= 0 || MaxNeighbors <= 0 || GaussianCount <= 0)
             throw new ArgumentException("Cutoff, neighbour count and Gaussian count must be positive.");
         if (!(SaeSparsity >= 0) || float.IsInfinity(SaeSparsity)) throw new ArgumentException($"SAE sparsity {SaeSparsity} must be zero or positive.");
+        if (!(SaeTemperature > 0) || float.IsInfinity(SaeTemperature)) throw new ArgumentException($"SAE temperature {SaeTemperature} must be positive.");
     }
 }

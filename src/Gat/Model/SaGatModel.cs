@@ -17,7 +17,8 @@ public sealed class SaGatModel : Module
         Config = config;
         Backend = backend;
         var rng = new Random(config.Seed);
-        encoder = AddModule("sae", new SaeEncoder(backend, config.FeatureCount, config.Hidden, rng, config.SaeNormalization));
+        encoder = AddModule("sae", new SaeEncoder(backend, config.FeatureCount, config.Hidden, rng, config.SaeNormalization,
+            config.SaeFeatureLogits, config.SaeTemperature));
         layers = new GatLayer[config.Layers];
         for (int i = 0; i < layers.Length; i++)
             layers[i] = AddModule($"gat{i}",

@@ -17,9 +17,17 @@ public sealed class SaeEncoder : Module
     // Constant unit scale and zero shift of the projections' layer norm (null: not normalised).
     private readonly Tensor? normScale, normShift;
 
-    public SaeEncoder(IComputeBackend backend, int featureCount, int hidden, Random rng, bool normalize = false)
+    private readonly Tensor? featureLogits;
+    private readonly int featureCount;
+
+    private readonly float temperature;
+
+    public SaeEncoder(IComputeBackend backend, int featureCount, int hidden, Random rng, bool normalize = false, bool featureLogits = false,
+        float temperature = 1f)
     {
         this.hidden = hidden;
+        this.temperature = temperature;
+        this.featureCount = featureCount;
         if (normalize)
         {
             normScale = Tensor.FromArray(backend, Enumerable.Repeat(1f, hidden).ToArray(), hidden);
@@ -33,6 +41,7 @@ public sealed class SaeEncoder : Module
             Tensor.Parameter(backend, Initialisers.Normal(rng, featureCount * hidden, 0.1), featureCount, hidden));
         // Zero scores start every feature with the same importance 1/F, so the ranking is learned, not initialised.
         scoreVector = AddParameter("score", Tensor.Parameter(backend, new float[hidden], hidden, 1));
+        if (featureLogits) this.featureLogits = AddParameter("feature_logit", Tensor.Parameter(backend, new float[featureCount], featureCount));
     }
 
     /// <returns>h_0 [atoms, hidden] and the importance coefficients [atoms * features, 1] (rows grouped by atom).</returns>
@@ -41,6 +50,9 @@ public sealed class SaeEncoder : Module
         var perFeature = Ops.FeatureProjection(batch.AtomFeatures, featureWeights, featureBiases, UnaryOp.Silu);
         if (normScale is not null) perFeature = Ops.LayerNorm(perFeature, normScale, normShift!);
         var scores = Ops.MatMul(perFeature, scoreVector);
+        if (featureLogits is not null)
+            scores = Ops.AddRow(scores.Reshape(batch.AtomCount, featureCount), featureLogits).Reshape(batch.AtomCount * featureCount, 1);
+        if (temperature != 1f) scores = Ops.Scale(scores, 1f / temperature);
         var importance = Ops.SegmentSoftmax(scores, batch.AtomFeatureSlots);
         // A one-head attention sum over each atom's slots: h_0 = sum_i a_i h_ri without an [atoms * features, hidden] product.
         var encoded = Ops.SegmentWeightedGatherSum(importance, perFeature, batch.SlotIndex, batch.AtomFeatureSlots, heads: 1);
