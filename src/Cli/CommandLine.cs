@@ -40,7 +40,7 @@ internal static class CommandLine
         Option<string?> Target, Option<int> Epochs, Option<int> BatchSize, Option<float> LearningRate, Option<int> Hidden,
         Option<int> Heads, Option<int> Layers, Option<double> Cutoff, Option<int> MaxNeighbors, Option<string> Featurizer,
         Option<string?> SplitFile, Option<double> TrainRatio, Option<double> ValidationRatio, Option<int> Seed,
-        Option<int> Patience, Option<string> Loss, Option<bool> Restart, Option<string> Disorder)
+        Option<int> Patience, Option<string> Loss, Option<bool> Restart, Option<string> Disorder, Option<string> StructureColumn)
     {
         public static TrainingOptionSet Create() => new(
             new Option<string?>("--target", "-t") { Description = "Target column of id_prop.csv: a header name or a 1-based index among the target columns (default: the first)." },
@@ -60,14 +60,14 @@ internal static class CommandLine
             new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation MAE.", DefaultValueFactory = _ => 40 },
             new Option<string>("--loss") { Description = "Training loss: mse or l1.", DefaultValueFactory = _ => "mse" },
             new Option<bool>("--restart") { Description = "Ignore an existing checkpoint in the output folder and train from scratch." },
-            DisorderOption());
+            DisorderOption(), StructureColumnOption());
 
         public void AddTo(Command command)
         {
             foreach (var option in new Option[]
                      {
                          Target, Epochs, BatchSize, LearningRate, Hidden, Heads, Layers, Cutoff, MaxNeighbors, Featurizer,
-                         SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart, Disorder,
+                         SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart, Disorder, StructureColumn,
                      })
                 command.Options.Add(option);
         }
@@ -77,8 +77,21 @@ internal static class CommandLine
             r.GetValue(Hidden), r.GetValue(Heads), r.GetValue(Layers), r.GetValue(Cutoff), r.GetValue(MaxNeighbors),
             r.GetValue(Featurizer)!, r.GetValue(SplitFile), r.GetValue(TrainRatio), r.GetValue(ValidationRatio),
             r.GetValue(Seed), r.GetValue(Patience), r.GetValue(Loss)!, !r.GetValue(Restart),
-            StructureReader.ParseDisorderPolicy(r.GetValue(Disorder)!));
+            StructureReader.ParseDisorderPolicy(r.GetValue(Disorder)!), r.GetValue(StructureColumn)!);
     }
+
+    /// <summary>--structure-column, for datasets kept as one CSV or Matbench JSON file.</summary>
+    private static Option<string> StructureColumnOption() => new("--structure-column")
+    {
+        Description = "In a CSV or Matbench-style JSON dataset, the column holding each structure (CIF or POSCAR text in a CSV; a " +
+                      "pymatgen Structure in JSON, where 'structure' is also tried).",
+        DefaultValueFactory = _ => Dataset.DefaultStructureColumn,
+    };
+
+    private const string DatasetDescription =
+        "A dataset: a folder of structures (CIF, POSCAR, extended XYZ, pymatgen JSON) with id_prop.csv; a CSV with a structure column " +
+        "(CDVAE/DiffCSP style: material_id, cif, properties); a Matbench-style dataset JSON (.json or .json.gz); or a multi-frame " +
+        "extended XYZ file whose frames carry their properties.";
 
     /// <summary>--disorder, shared by every command that reads structures.</summary>
     private static Option<string> DisorderOption()
@@ -96,7 +109,7 @@ internal static class CommandLine
 
     private static Command Train(Option<string?> device, CancellationToken cancel)
     {
-        var dataset = new Argument<string>("dataset") { Description = "Folder with structures (CIF, POSCAR, extended XYZ) and id_prop.csv." };
+        var dataset = new Argument<string>("dataset") { Description = DatasetDescription };
         var output = new Option<string?>("--out", "-o") { Description = "Output folder for the model, checkpoint and report (default: runs/<dataset>)." };
         var options = TrainingOptionSet.Create();
         var command = new Command("train", "Train SA-GAT on a dataset; writes model.sagat, a checkpoint each epoch, metrics and plots.");
@@ -114,18 +127,25 @@ internal static class CommandLine
     private static Command Predict(Option<string?> device)
     {
         var model = new Argument<string>("model") { Description = "A model.sagat written by train or explain." };
-        var structures = new Argument<string[]>("structures") { Description = "Structure files, or folders of them.", Arity = ArgumentArity.OneOrMore };
+        var structures = new Argument<string[]>("structures")
+        {
+            Description = "Structure files, folders of them, or dataset files (CSV with a structure column, Matbench JSON, multi-frame extended XYZ).",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var output = new Option<string?>("--out", "-o") { Description = "CSV file to write (default: standard output)." };
         var batch = new Option<int>("--batch-size") { Description = "Crystals per batch.", DefaultValueFactory = _ => 64 };
         var disorder = DisorderOption();
-        var command = new Command("predict", "Predict the target for structures with a trained model; CSV out (id,file,prediction). Unreadable files are reported and skipped (exit code 3).");
+        var structureColumn = StructureColumnOption();
+        var command = new Command("predict", "Predict the target for structures with a trained model; CSV out (id,file,prediction): a dataset file's own ids, " +
+                                             "and its file and line. Unreadable files and rows are reported and skipped (exit code 3).");
         command.Arguments.Add(model);
         command.Arguments.Add(structures);
         command.Options.Add(output);
         command.Options.Add(batch);
         command.Options.Add(disorder);
+        command.Options.Add(structureColumn);
         command.SetAction(r => PredictCommand.Run(r.GetValue(model)!, r.GetValue(structures)!, r.GetValue(output),
-            r.GetValue(batch), r.GetValue(device), StructureReader.ParseDisorderPolicy(r.GetValue(disorder)!)));
+            r.GetValue(batch), r.GetValue(device), StructureReader.ParseDisorderPolicy(r.GetValue(disorder)!), r.GetValue(structureColumn)!));
         return command;
     }
 
@@ -205,7 +225,7 @@ internal static class CommandLine
 
     private static Command Explain(Option<string?> device, CancellationToken cancel)
     {
-        var dataset = new Argument<string>("dataset") { Description = "Folder with structures and id_prop.csv." };
+        var dataset = new Argument<string>("dataset") { Description = DatasetDescription };
         var output = new Option<string?>("--out", "-o") { Description = "Report folder (default: runs/explain-<dataset>)." };
         var model = new Option<string?>("--model") { Description = "Use this trained model instead of training one." };
         var topK = new Option<int?>("--top-k") { Description = "Features kept for SR (default: the documented rule in README)." };

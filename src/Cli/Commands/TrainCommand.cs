@@ -12,7 +12,7 @@ namespace SaGatSr.Cli.Commands;
 internal sealed record TrainArguments(string Dataset, string? Target, string Output, string? Device, int Epochs, int BatchSize,
     float LearningRate, int Hidden, int Heads, int Layers, double Cutoff, int MaxNeighbors, string Featurizer, string? SplitFile,
     double TrainRatio, double ValidationRatio, int Seed, int Patience, string Loss, bool Resume,
-    DisorderPolicy Disorder = StructureReader.DefaultDisorderPolicy)
+    DisorderPolicy Disorder = StructureReader.DefaultDisorderPolicy, string StructureColumn = Dataset.DefaultStructureColumn)
 {
     public TrainingOptions ToTrainingOptions() => new()
     {
@@ -45,13 +45,18 @@ internal static class TrainCommand
     {
         var dataset = ConsoleProgress.Run("loading structures", sink =>
             Dataset.Load(arguments.Dataset, progress: new Progress<(int done, int total)>(p =>
-                sink.Report((double)p.done / p.total, $"{p.done}/{p.total}")), disorder: arguments.Disorder));
+                sink.Report((double)p.done / p.total, $"{p.done}/{p.total}")), structureColumn: arguments.StructureColumn, disorder: arguments.Disorder));
         if (dataset.Skipped.Count > 0) Console.Error.WriteLine(dataset.SkippedSummary());
         DisorderReport.Print(dataset.Entries.Select(e => e.Structure).ToList(), arguments.Disorder);
         int column = ChooseTarget(dataset, arguments.Target, arguments.Dataset);
         var usable = dataset.Entries.Where(e => double.IsFinite(e.Targets[column])).ToArray();
         if (usable.Length < dataset.Entries.Count)
-            Console.Error.WriteLine($"skipped {dataset.Entries.Count - usable.Length} crystals with no value for target '{dataset.TargetNames[column]}'");
+        {
+            var gaps = dataset.TargetGaps.Where(g => g.Target == column).ToList();
+            Console.Error.WriteLine($"skipped {dataset.Entries.Count - usable.Length} crystals with no value for target '{dataset.TargetNames[column]}'" +
+                                    string.Concat(gaps.Take(20).Select(g => $"\n  {g.Id}: {g.Reason}")) +
+                                    (gaps.Count > 20 ? $"\n  ... and {gaps.Count - 20} more" : ""));
+        }
         var structures = usable.Select(e => e.Structure).ToArray();
         var featurizer = SamplePreparer.CreateFeaturizer(arguments.Featurizer);
         var graphOptions = arguments.ToGraphOptions();

@@ -20,7 +20,7 @@ internal static class CifReader
     private const double SharedPositionTolerance = 0.01;
 
     /// <summary>Occupancies within this of 1 are full; totals up to 1 + this are rounding and are scaled to 1.</summary>
-    private const double OccupancyTolerance = 0.02;
+    private const double OccupancyTolerance = SiteOccupancy.Tolerance;
 
     internal readonly record struct Token(string Text, int Line, bool Quoted);
 
@@ -150,37 +150,10 @@ internal static class CifReader
             var first = members[0];
             coordinates[g] = positions[groups[g][0]];
             atomLines[g] = first.Line;
-            var species = members.SelectMany(s => s.Species).ToList();
-            double total = species.Sum(s => s.Occupancy);
             string labels = string.Join("', '", members.Select(s => s.Label).Distinct());
-            if (total > 1 + OccupancyTolerance)
-                throw new StructureFormatException(file, first.Line,
-                    $"the occupancies of site '{labels}' sum to {total.ToString("0.###", CultureInfo.InvariantCulture)} (more than 1)");
-            if (total > 1)
-                species = species.Select(s => s with { Occupancy = s.Occupancy / total }).ToList();
-            var mixture = new SiteMixture(species);
-            if (mixture.Species.Count == 1 && total >= 1 - OccupancyTolerance)
-            {
-                atomicNumbers[g] = mixture.Species[0].AtomicNumber;
-                continue;
-            }
-
-            partial[g] = true;
-            disordered++;
-            switch (disorder)
-            {
-                case DisorderPolicy.Error:
-                    throw new StructureFormatException(file, first.Line,
-                        $"site '{labels}' is partially occupied ({mixture}): disordered sites are refused by the disorder policy 'error'; " +
-                        "read them as virtual-crystal sites ('virtual') or as their majority species ('majority')");
-                case DisorderPolicy.Virtual:
-                    mixtures[g] = mixture;
-                    atomicNumbers[g] = mixture.MajoritySpecies;
-                    break;
-                default:
-                    atomicNumbers[g] = mixture.MajoritySpecies;
-                    break;
-            }
+            (atomicNumbers[g], mixtures[g], partial[g]) = SiteOccupancy.Resolve(members.SelectMany(s => s.Species).ToList(), disorder,
+                $"site '{labels}'", problem => new StructureFormatException(file, first.Line, problem));
+            if (partial[g]) disordered++;
         }
 
         ThrowOnSplitPositions(lattice, coordinates, partial, atomLines, groups, owners, sites, file);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace SaGatSr.Gat.Materials;
@@ -25,7 +26,102 @@ public sealed partial class Dataset
     {
         string name = path.ToLowerInvariant();
         return name.EndsWith(".csv", StringComparison.Ordinal) || name.EndsWith(".xyz", StringComparison.Ordinal) ||
-               name.EndsWith(".extxyz", StringComparison.Ordinal);
+               name.EndsWith(".extxyz", StringComparison.Ordinal) || StructureReader.IsJson(name);
+    }
+
+    private static Dataset LoadFile(string path, string structureColumn, IProgress<(int done, int total)>? progress, DisorderPolicy disorder)
+    {
+        if (path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) return LoadCsv(path, structureColumn, progress, disorder);
+        return StructureReader.IsJson(path) ? LoadJson(path, structureColumn, progress, disorder) : LoadXyzFrames(path, progress);
+    }
+
+    /// <summary>
+    /// A Matbench-style dataset (pandas "split" layout: "index" = ids, "columns" = [structure, target...], "data" = rows of a
+    /// pymatgen Structure and the targets), or a single pymatgen Structure, which loads for prediction.
+    /// </summary>
+    private static Dataset LoadJson(string path, string structureColumn, IProgress<(int done, int total)>? progress, DisorderPolicy disorder)
+    {
+        using var document = PymatgenJsonReader.ReadDocument(path);
+        var root = document.RootElement;
+        if (PymatgenJsonReader.IsStructure(root))
+        {
+            var single = PymatgenJsonReader.Parse(root, path, StructureReader.JsonId(path), Path.GetFullPath(path), disorder);
+            progress?.Report((1, 1));
+            return new Dataset([new DatasetEntry(single.Id, single, [], path)], [], []);
+        }
+
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("columns", out var columnList) || !root.TryGetProperty("data", out var data)
+            || columnList.ValueKind != JsonValueKind.Array || data.ValueKind != JsonValueKind.Array)
+            throw new StructureFormatException(path, null,
+                "neither a pymatgen Structure nor a Matbench-style dataset (an object with \"columns\" and \"data\", pandas' split layout)");
+        var columns = columnList.EnumerateArray().Select(c => c.ToString()).ToArray();
+        int structureAt = Array.FindIndex(columns, c => c.Equals(structureColumn, StringComparison.OrdinalIgnoreCase));
+        if (structureAt < 0) structureAt = Array.FindIndex(columns, c => c.Equals("structure", StringComparison.OrdinalIgnoreCase));
+        if (structureAt < 0)
+            throw new StructureFormatException(path, null,
+                $"no structure column '{structureColumn}' or 'structure' (columns: {string.Join(", ", columns)}); name it with --structure-column");
+        var ids = root.TryGetProperty("index", out var index) && index.ValueKind == JsonValueKind.Array
+            ? index.EnumerateArray().Select(i => i.ToString()).ToArray()
+            : [];
+        var rows = data.EnumerateArray().ToArray();
+        var targetColumns = Enumerable.Range(0, columns.Length)
+            .Where(c => c != structureAt && rows.Any(r => r.ValueKind == JsonValueKind.Array && c < r.GetArrayLength() && r[c].ValueKind == JsonValueKind.Number))
+            .ToArray();
+
+        var skipped = new List<SkippedEntry>();
+        var gaps = new List<TargetGap>();
+        var structures = new Structure?[rows.Length];
+        var reasons = new string?[rows.Length];
+        var rowIds = new string[rows.Length];
+        int done = 0;
+        Parallel.For(0, rows.Length, r =>
+        {
+            rowIds[r] = r < ids.Length ? ids[r] : (r + 1).ToString(CultureInfo.InvariantCulture);
+            string where = $"{path}: row {r + 1} (id {rowIds[r]})";
+            try
+            {
+                if (rows[r].ValueKind != JsonValueKind.Array || rows[r].GetArrayLength() != columns.Length)
+                    throw new StructureFormatException(where, null, $"a row needs {columns.Length} values ({string.Join(", ", columns)})");
+                structures[r] = PymatgenJsonReader.Parse(rows[r][structureAt], where, rowIds[r], Path.GetFullPath(path), disorder);
+            }
+            catch (StructureFormatException e)
+            {
+                reasons[r] = e.Message;
+            }
+
+            progress?.Report((Interlocked.Increment(ref done), rows.Length));
+        });
+
+        var entries = new List<DatasetEntry>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int r = 0; r < rows.Length; r++)
+        {
+            string where = $"{path}: row {r + 1} (id {rowIds[r]})";
+            if (structures[r] is not { } structure)
+            {
+                skipped.Add(new SkippedEntry(rowIds[r], reasons[r]!));
+                continue;
+            }
+
+            if (!seen.Add(rowIds[r]))
+            {
+                skipped.Add(new SkippedEntry(rowIds[r], $"{where}: duplicate id '{rowIds[r]}' (first occurrence kept)"));
+                continue;
+            }
+
+            var targets = new double[targetColumns.Length];
+            for (int t = 0; t < targets.Length; t++)
+            {
+                var value = rows[r][targetColumns[t]];
+                if (value.ValueKind == JsonValueKind.Number && double.IsFinite(targets[t] = value.GetDouble())) continue;
+                targets[t] = double.NaN;
+                gaps.Add(new TargetGap(rowIds[r], t, $"{where}: {columns[targetColumns[t]]} is {(value.ValueKind == JsonValueKind.Null ? "missing" : $"{value}, not a number")}"));
+            }
+
+            entries.Add(new DatasetEntry(rowIds[r], structure, targets, $"{path}: row {r + 1}"));
+        }
+
+        return new Dataset(entries, targetColumns.Select(c => columns[c]).ToList(), skipped) { TargetGaps = gaps };
     }
 
     private static Dataset LoadCsv(string path, string structureColumn, IProgress<(int done, int total)>? progress, DisorderPolicy disorder)

@@ -40,7 +40,7 @@ public sealed partial class Dataset
         string structureColumn = DefaultStructureColumn, DisorderPolicy disorder = StructureReader.DefaultDisorderPolicy)
     {
         if (File.Exists(path) && idPropFile is null && IsDatasetFile(path))
-            return path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? LoadCsv(path, structureColumn, progress, disorder) : LoadXyzFrames(path, progress);
+            return LoadFile(path, structureColumn, progress, disorder);
         if (File.Exists(path) && idPropFile is null)
         {
             var structure = StructureReader.Read(path, disorder);

@@ -7,7 +7,7 @@ namespace SaGatSr.Gat.Materials;
 public static class StructureReader
 {
     /// <summary>File extensions tried, in order, when a dataset id names a file without its extension.</summary>
-    public static readonly IReadOnlyList<string> KnownExtensions = [".cif", ".vasp", ".poscar", ".extxyz", ".xyz"];
+    public static readonly IReadOnlyList<string> KnownExtensions = [".cif", ".vasp", ".poscar", ".extxyz", ".xyz", ".json"];
 
     /// <summary>
     /// What readers do with partially occupied sites unless told otherwise: <see cref="DisorderPolicy.Virtual"/>, so that
@@ -23,6 +23,15 @@ public static class StructureReader
     {
         if (!File.Exists(path))
             throw new StructureFormatException(path, null, "file not found");
+        if (IsJson(path))
+        {
+            using var document = PymatgenJsonReader.ReadDocument(path);
+            if (!PymatgenJsonReader.IsStructure(document.RootElement))
+                throw new StructureFormatException(path, null,
+                    "not a pymatgen Structure (an object with \"lattice\" and \"sites\"); a dataset JSON is read as a dataset (train, predict)");
+            return PymatgenJsonReader.Parse(document.RootElement, path, JsonId(path), Path.GetFullPath(path), disorder);
+        }
+
         string text;
         try
         {
@@ -34,6 +43,16 @@ public static class StructureReader
         }
 
         return Parse(text, FormatOf(path, text), path, Path.GetFileNameWithoutExtension(path), Path.GetFullPath(path), disorder);
+    }
+
+    internal static bool IsJson(string path) =>
+        path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json.gz", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The file name without ".json" or ".json.gz".</summary>
+    internal static string JsonId(string path)
+    {
+        string name = Path.GetFileName(path);
+        return name[..name.LastIndexOf(".json", StringComparison.OrdinalIgnoreCase)];
     }
 
     /// <summary>

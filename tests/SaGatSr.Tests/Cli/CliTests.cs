@@ -288,4 +288,26 @@ public class CliTests
         Assert.That(disorder.GetProperty("policy").GetString(), Is.EqualTo("majority"));
         Assert.That(disorder.GetProperty("sites").GetInt32(), Is.EqualTo(4));
     }
+
+    [Test, Order(6)]
+    public void TrainsStraightFromACsvDatasetAndPredictsItUnderItsOwnIds()
+    {
+        var csv = Path.Combine(TestPaths.RepositoryRoot, "tests", "SaGatSr.Tests", "Data", "materials", "perovskites", "perovskites-head.csv");
+        var output = Path.Combine(work, "csv-run");
+        var (exit, stdout, stderr) = Run("train", csv, "--target", "heat_ref", "--out", output, "--epochs", "2", "--hidden", "16",
+            "--layers", "1", "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stderr, Does.Contain("12 crystals").And.Contain("target 'heat_ref'"));
+
+        var (predictExit, predicted, predictErrors) = Run("predict", Path.Combine(output, "model.sagat"), csv, "--device", "cpu");
+        Assert.That(predictExit, Is.EqualTo(0), predictErrors);
+        var rows = predicted.Trim().Split('\n');
+        Assert.That(rows[0], Is.EqualTo("id,file,heat_ref"));
+        Assert.That(rows.Skip(1).Select(r => r.Split(',')[0]).Take(3), Is.EqualTo(new[] { "3961", "11922", "6694" }));
+        Assert.That(rows[1].Split(',')[1], Does.EndWith("perovskites-head.csv:2"));
+
+        var (badTarget, _, error) = Run("train", csv, "--target", "band_gap", "--out", output, "--epochs", "1", "--device", "cpu");
+        Assert.That(badTarget, Is.Not.Zero);
+        Assert.That(error, Does.Contain("no target column 'band_gap'").And.Contain("heat_ref"));
+    }
 }

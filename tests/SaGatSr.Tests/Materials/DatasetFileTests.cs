@@ -136,6 +136,97 @@ public class DatasetFileTests
         }
     }
 
+    private static string MatbenchSample => Path.Combine(MaterialsTestData.Folder, "perovskites", "matbench-style-sample.json.gz");
+
+    [Test]
+    public void MatbenchJsonGivesTheSameCrystalsAsTheCsv()
+    {
+        var json = Dataset.Load(MatbenchSample);
+        var csv = Dataset.Load(PerovskitesHead);
+        Assert.That(json.Entries, Has.Count.EqualTo(24));
+        Assert.That(json.TargetNames, Is.EqualTo(new[] { "e_form" }));
+        foreach (var row in csv.Entries)
+        {
+            var same = json.Entries.Single(e => e.Id == row.Id);
+            Assert.That(same.Targets[0], Is.EqualTo(row.Targets[0]), $"{row.Id}: e_form is heat_all");
+            Assert.That(same.Structure.Formula, Is.EqualTo(row.Structure.Formula));
+            Assert.That(same.Structure.Volume, Is.EqualTo(row.Structure.Volume).Within(1e-6));
+            // The two files list the atoms in other orders and wrap them into the cell differently.
+            bool Matches(int a, int b) => row.Structure.AtomicNumbers[a] == same.Structure.AtomicNumbers[b] && Enumerable.Range(0, 3).All(k =>
+            {
+                double d = row.Structure.FractionalCoordinates[a][k] - same.Structure.FractionalCoordinates[b][k];
+                return Math.Abs(d - Math.Round(d)) < 1e-6;
+            });
+            for (int a = 0; a < row.Structure.AtomCount; a++)
+                Assert.That(Enumerable.Range(0, same.Structure.AtomCount).Count(b => Matches(a, b)), Is.EqualTo(1), $"{row.Id}: atom {a + 1}");
+        }
+    }
+
+    private static string StructureJson(string species, string abc = "[0.5, 0.5, 0.5]") => $$"""
+        {"@module": "pymatgen.core.structure", "@class": "Structure", "charge": 0,
+         "lattice": {"matrix": [[5.64, 0, 0], [0, 5.64, 0], [0, 0, 5.64]]},
+         "sites": [{"species": [{"element": "Na", "occu": 1}], "abc": [0, 0, 0], "label": "Na"},
+                   {"species": {{species}}, "abc": {{abc}}, "label": "X1"}]}
+        """;
+
+    [Test]
+    public void PymatgenStructureJsonReadsAsAStructureWithItsDisorder()
+    {
+        string folder = MaterialsTestData.NewTemporaryFolder();
+        try
+        {
+            string ordered = Path.Combine(folder, "nacl.json");
+            File.WriteAllText(ordered, StructureJson("""[{"element": "Cl", "occu": 1.0}]"""));
+            var structure = StructureReader.Read(ordered);
+            Assert.That((structure.Id, structure.Formula, structure.AtomCount), Is.EqualTo(("nacl", "NaCl", 2)));
+            Assert.That(structure.CartesianCoordinates[1], Is.EqualTo(new[] { 2.82, 2.82, 2.82 }).Within(1e-12));
+            Assert.That(Dataset.Load(ordered).Entries.Single().Structure.Formula, Is.EqualTo("NaCl"));
+
+            string mixed = Path.Combine(folder, "mixed.json");
+            File.WriteAllText(mixed, StructureJson("""[{"element": "Cl", "occu": 0.75}, {"element": "Br", "occu": 0.25}]"""));
+            var virtualCrystal = StructureReader.Read(mixed, DisorderPolicy.Virtual);
+            Assert.That(virtualCrystal.DisorderedSites, Is.EqualTo(1));
+            Assert.That(virtualCrystal.Mixtures![1]!.Species, Has.Count.EqualTo(2));
+            Assert.That(StructureReader.Read(mixed, DisorderPolicy.Majority).AtomicNumbers[1], Is.EqualTo(17));
+            var refused = Assert.Throws<StructureFormatException>(() => StructureReader.Read(mixed, DisorderPolicy.Error));
+            Assert.That(refused!.Message, Does.Contain("mixed.json").And.Contain("site 2 ('X1') is partially occupied"));
+
+            string unknown = Path.Combine(folder, "unknown.json");
+            File.WriteAllText(unknown, StructureJson("""[{"element": "Qq", "occu": 1}]"""));
+            Assert.That(Assert.Throws<StructureFormatException>(() => StructureReader.Read(unknown))!.Message,
+                Does.Contain("site 2 ('X1'): unknown element 'Qq'"));
+
+            string broken = Path.Combine(folder, "broken.json");
+            File.WriteAllText(broken, "{\n  \"lattice\": {\n  \"matrix\": [1, 2,,]\n}");
+            Assert.That(Assert.Throws<StructureFormatException>(() => StructureReader.Read(broken))!.Message,
+                Does.StartWith($"{broken}:3: not valid JSON"));
+        }
+        finally
+        {
+            MaterialsTestData.DeleteFolder(folder);
+        }
+    }
+
+    [Test]
+    public void MatbenchRowsThatCannotBeReadAreSkippedWithRowAndId()
+    {
+        string folder = MaterialsTestData.NewTemporaryFolder();
+        try
+        {
+            string good = StructureJson("""[{"element": "Cl", "occu": 1}]"""), bad = StructureJson("""[{"element": "Qq", "occu": 1}]""");
+            string path = Path.Combine(folder, "set.json");
+            File.WriteAllText(path, $$"""{"index": ["a", "b", "c", "a"], "columns": ["structure", "gap"], "data": [[{{good}}, 1.5], [{{bad}}, 2], [{{good}}, null], [{{good}}, 4]]}""");
+            var dataset = Dataset.Load(path);
+            Assert.That(dataset.Entries.Select(e => e.Id), Is.EqualTo(new[] { "a", "c" }));
+            Assert.That(dataset.Skipped.Select(s => s.Reason), Has.Some.Contains("row 2 (id b)").And.Some.Contains("row 4 (id a)"));
+            Assert.That(dataset.TargetGaps.Single().Reason, Does.Contain("row 3 (id c): gap is missing"));
+        }
+        finally
+        {
+            MaterialsTestData.DeleteFolder(folder);
+        }
+    }
+
     [Test]
     public void QuotedFieldsKeepCommasQuotesAndLineBreaks()
     {
