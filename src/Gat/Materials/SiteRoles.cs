@@ -114,7 +114,13 @@ public sealed class SiteRoles
     /// <summary>Why the crystal is not ABX3 or not assigned at all (empty for ABX3 crystals).</summary>
     public string Reason { get; }
 
-    /// <summary>Assigns roles and oxidation states; deterministic. <paramref name="graph"/> must be built from <paramref name="structure"/>.</summary>
+    /// <summary>Assigns roles and oxidation states on the default neighbour graph (12 nearest neighbours within 8 Å).</summary>
+    public static SiteRoles Assign(Structure structure) => Assign(structure, CrystalGraph.Build(structure));
+
+    /// <summary>
+    /// Assigns roles and oxidation states; deterministic. <paramref name="graph"/> must be built from <paramref name="structure"/>
+    /// with at least 7 neighbours per atom for ABX3 recognition (the default graph has 12).
+    /// </summary>
     public static SiteRoles Assign(Structure structure, CrystalGraph graph, IonTable? ions = null, ElementTable? elements = null)
     {
         if (graph.AtomCount != structure.AtomCount)
@@ -173,7 +179,9 @@ public sealed class SiteRoles
                         return WithStates(roles, [k], isAbx3: true, requireGap: false, "");
                     }
 
-                    notPerovskite = $"not ABX3: {octahedral} of {2 * n / 5} cation sites octahedral, {n / 5} expected";
+                    var why = Enumerable.Range(0, n).Where(i => roles[i] == SiteRole.Cation).Take(4)
+                        .Select(i => $"{Elements.Symbol(_z[i])}: {NotOctahedralBecause(i, roles)}");
+                    notPerovskite = $"not ABX3: {octahedral} of {2 * n / 5} cation sites octahedral, {n / 5} expected ({string.Join("; ", why)})";
                 }
             }
 
@@ -208,15 +216,19 @@ public sealed class SiteRoles
             return roles;
         }
 
-        private bool IsOctahedral(int site, SiteRole[] roles)
+        private bool IsOctahedral(int site, SiteRole[] roles) => NotOctahedralBecause(site, roles) is null;
+
+        /// <summary>Why a cation site is not octahedral, or null when it is.</summary>
+        private string? NotOctahedralBecause(int site, SiteRole[] roles)
         {
             int start = graph.TargetOffsets[site], end = graph.TargetOffsets[site + 1];
             if (end - start < 6)
-                return false;
+                return "fewer than 6 neighbours";
             for (int e = start; e < start + 6; e++)
                 if (roles[graph.EdgeSource[e]] != SiteRole.Anion)
-                    return false;
-            return end - start == 6 || graph.EdgeDistance[start + 6] >= OctahedralGap * graph.EdgeDistance[start + 5];
+                    return "a cation among the 6 nearest";
+            double ratio = end - start == 6 ? double.PositiveInfinity : graph.EdgeDistance[start + 6] / graph.EdgeDistance[start + 5];
+            return ratio >= OctahedralGap ? null : $"7th/6th neighbour distance {ratio:F2}";
         }
 
         private SiteRoles WithStates(SiteRole[]? abx3Roles, List<int> splits, bool isAbx3, bool requireGap, string reason)
