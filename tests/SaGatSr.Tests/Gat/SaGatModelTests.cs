@@ -91,6 +91,18 @@ public class SaGatModelTests
     }
 
     [Test]
+    public void AModelFromAnOlderFeatureSetRefusesToPredict()
+    {
+        // e.g. a model saved before the site and crystal features: its 180 columns would be read out of 195
+        var older = new FeatureSet(GatTestData.Features.Features.Take(180).ToArray());
+        using var backend = new ReferenceBackend();
+        var network = new SaGatModel(backend, SmallConfig(older));
+        using var model = new TrainedModel(network, FeatureScaler.Fit([new float[180]], 180), new ModelMetadata(), null);
+        var structure = GatTestData.Dataset.Entries[0].Structure;
+        Assert.That(() => model.Prepare([structure]), Throws.InstanceOf<InvalidDataException>().With.Message.Contains("retrain"));
+    }
+
+    [Test]
     public void PredictionsDoNotDependOnHowCrystalsAreBatched()
     {
         var data = GatTestData.Data(5);
