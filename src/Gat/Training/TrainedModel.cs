@@ -30,6 +30,10 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
     public IReadOnlyList<CrystalSample> Prepare(IReadOnlyList<Structure> structures)
     {
         var featurizer = SamplePreparer.CreateFeaturizer(Config.Featurizer);
+        // a model saved by a version with another feature set would otherwise read misaligned columns
+        if (!featurizer.Features.Features.Select(f => f.Name).SequenceEqual(Config.FeatureNames))
+            throw new InvalidDataException($"the model was trained on {Config.FeatureCount} '{Config.Featurizer}' features, but this version's " +
+                                           $"'{Config.Featurizer}' featurizer gives {featurizer.Features.Count} (see FEATURES.md): retrain the model");
         var featurized = SamplePreparer.Featurize(structures, featurizer, GraphOptions);
         var samples = new CrystalSample[structures.Count];
         for (int i = 0; i < samples.Length; i++)

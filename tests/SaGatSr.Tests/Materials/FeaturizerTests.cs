@@ -7,16 +7,16 @@ public class FeaturizerTests
     private static readonly SaeFeaturizer Sae = new();
 
     [Test]
-    public void SaeFeaturesAreAbout180NamedAndDescribed()
+    public void SaeFeaturesAreAbout195NamedAndDescribed()
     {
         var features = Sae.Features;
-        Assert.That(features.Count, Is.EqualTo(180));
-        Assert.That(features.Features.Select(f => f.Name).Distinct().Count(), Is.EqualTo(180));
+        Assert.That(features.Count, Is.EqualTo(195));
+        Assert.That(features.Features.Select(f => f.Name).Distinct().Count(), Is.EqualTo(195));
         foreach (var f in features.Features)
         {
             Assert.That(f.Name, Does.Match("^[A-Za-z][A-Za-z0-9_]*$"), "names are identifiers so formulas can print them");
             Assert.That(f.Description, Is.Not.Empty);
-            Assert.That(f.Kind, Is.EqualTo(FeatureInfo.Elemental).Or.EqualTo(FeatureInfo.Structural));
+            Assert.That(f.Kind, Is.AnyOf(FeatureInfo.Elemental, FeatureInfo.Structural, FeatureInfo.Site, FeatureInfo.Crystal));
         }
 
         Assert.That(features.Features.Count(f => f.Kind == FeatureInfo.Elemental), Is.EqualTo(ElementTable.Default.Properties.Count));
@@ -41,9 +41,43 @@ public class FeaturizerTests
         {
             var s = StructureReader.Read(file);
             var m = Sae.Featurize(s, CrystalGraph.Build(s));
-            Assert.That(m, Has.Length.EqualTo(s.AtomCount * 180));
+            Assert.That(m, Has.Length.EqualTo(s.AtomCount * Sae.Features.Count));
             Assert.That(m.All(float.IsFinite), Path.GetFileName(file));
         }
+    }
+
+    [Test]
+    public void SiteAndCrystalFeaturesCarryTheRolesAndTheCrystalDescriptors()
+    {
+        var s = SiteRolesTests.CubicPerovskite("Sr", "Ti", ["O", "O", "O"], 3.905);
+        var graph = CrystalGraph.Build(s);
+        var m = Sae.Featurize(s, graph);
+        var descriptors = CrystalDescriptors.Compute(s, graph, SiteRoles.Assign(s, graph));
+        int f = Sae.Features.Count;
+        float Feature(int atom, string name) => m[atom * f + Sae.Features.IndexOf(name)];
+        Assert.Multiple(() =>
+        {
+            Assert.That(Feature(1, "site_charge"), Is.EqualTo(4));
+            Assert.That(Feature(1, "site_B"), Is.EqualTo(1));
+            Assert.That(Feature(1, "site_A"), Is.EqualTo(0));
+            Assert.That(Feature(1, "site_ir"), Is.EqualTo(0.605f));
+            Assert.That(Feature(2, "site_charge"), Is.EqualTo(-2));
+            Assert.That(Feature(2, "site_X"), Is.EqualTo(1));
+            Assert.That(Feature(0, "site_bvs"), Is.GreaterThan(1.5).And.LessThan(2.5), "Sr2+");
+            for (int atom = 0; atom < 5; atom++)
+            {
+                Assert.That(Feature(atom, "G_t"), Is.EqualTo((float)descriptors.ToleranceFactor), "every atom carries the crystal's value");
+                Assert.That(Feature(atom, "G_gii"), Is.EqualTo((float)descriptors.GlobalInstabilityIndex));
+                Assert.That(Feature(atom, "G_abx3"), Is.EqualTo(1));
+            }
+        });
+
+        var salt = StructureReader.Read(Path.Combine(MaterialsTestData.Cgcnn, "1000041.cif"));
+        var saltFeatures = Sae.Featurize(salt, CrystalGraph.Build(salt));
+        Assert.That(saltFeatures[Sae.Features.IndexOf("G_abx3")], Is.Zero);
+        Assert.That(saltFeatures[Sae.Features.IndexOf("G_t")], Is.Zero, "not ABX3: the neutral value");
+        Assert.That(saltFeatures[Sae.Features.IndexOf("G_assigned")], Is.EqualTo(1));
+        Assert.That(Sae.Features.IndexOf("G_vpa"), Is.EqualTo(-1), "already the per-atom vol_per_atom");
     }
 
     [Test]
@@ -66,7 +100,7 @@ public class FeaturizerTests
         var m = Sae.Featurize(s, CrystalGraph.Build(s));
         var table = ElementTable.Default;
         int sodium = Array.IndexOf(s.AtomicNumbers, 11);
-        float Feature(string name) => m[sodium * 180 + Sae.Features.IndexOf(name)];
+        float Feature(string name) => m[sodium * Sae.Features.Count + Sae.Features.IndexOf(name)];
         Assert.Multiple(() =>
         {
             Assert.That(Feature("X"), Is.EqualTo(0.93).Within(1e-6));
