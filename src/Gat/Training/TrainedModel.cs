@@ -46,7 +46,12 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
     }
 
     /// <summary>Predictions in the target's units, computed in batches without recording gradients.</summary>
-    public double[] Predict(IReadOnlyList<CrystalSample> samples, int batchSize = 64, FeatureImportance.Accumulator? importance = null)
+    public double[] Predict(IReadOnlyList<CrystalSample> samples, int batchSize = 64, FeatureImportance.Accumulator? importance = null) =>
+        Predict(samples, batchSize, importance is null ? null : (coefficients, offsets, _) => importance.Add(coefficients, offsets));
+
+    /// <param name="coefficientSink">receives each batch's SAE coefficients [atoms * features], its node offsets and the index of
+    /// its first sample</param>
+    public double[] Predict(IReadOnlyList<CrystalSample> samples, int batchSize, Action<float[], int[], int>? coefficientSink)
     {
         var predictions = new double[samples.Count];
         var scaler = TargetScaler;
@@ -55,10 +60,10 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
             int count = Math.Min(batchSize, samples.Count - start);
             using var batch = Batches.Upload(Network.Backend, samples, start, count, GraphOptions, Config.FeatureCount);
             using var tape = Tape.NoGrad();
-            var (prediction, coefficients) = Network.Forward(batch);
+            var (prediction, weights) = Network.Forward(batch);
             var values = prediction.ToArray();
             for (int i = 0; i < count; i++) predictions[start + i] = scaler.Restore(values[i]);
-            importance?.Add(coefficients.ToArray(), batch.NodeOffsets);
+            coefficientSink?.Invoke(weights.ToArray(), batch.NodeOffsets, start);
         }
 
         return predictions;
