@@ -32,6 +32,9 @@ public abstract class Communicator
         }
     }
 
+    /// <summary>A communicator of this process alone, whatever the launch: for work that must not be shared.</summary>
+    public static Communicator Self { get; } = new SingleProcess();
+
     /// <summary>True once <see cref="World"/> was created and spans more than one rank.</summary>
     public static bool IsDistributed => world is { Size: > 1 };
 

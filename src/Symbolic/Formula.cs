@@ -79,6 +79,9 @@ public sealed class Formula
     public override string ToString() => ToText();
 }
 
+/// <summary>A feature SIS put in the subspace for <paramref name="Dimension"/>-term models, with its |correlation| then.</summary>
+public sealed record ScreenedFeature(int Dimension, Expr Feature, string Text, double Score);
+
 public sealed class SrResult
 {
     /// <summary>Non-dominated formulas, by increasing complexity (and so decreasing error).</summary>
@@ -92,6 +95,12 @@ public sealed class SrResult
     public required string Device { get; init; }
     /// <summary>Wall time per stage: SISSO "space", "screen", "l0"; GP "evolve".</summary>
     public required IReadOnlyDictionary<string, double> StageSeconds { get; init; }
+    /// <summary>SISSO: features in the space (the exhaustive space counts valid features, as SISSO does); GP: 0.</summary>
+    public long SpaceSize { get; init; }
+    /// <summary>SISSO: the screened subspaces in selection order; GP: empty.</summary>
+    public IReadOnlyList<ScreenedFeature> Subspaces { get; init; } = [];
+    /// <summary>Processes (MPI ranks) that shared the search.</summary>
+    public int Ranks { get; init; } = 1;
 }
 
 /// <summary>Pareto front extraction and the choice of the best formula on it.</summary>
@@ -150,7 +159,8 @@ public static class FormulaReport
     public static string Describe(SrResult r)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"engine {r.Engine} on {r.Device}: {r.Evaluations:N0} candidate evaluations in {r.Elapsed.TotalSeconds:F2} s");
+        sb.AppendLine($"engine {r.Engine} on {r.Device}{(r.Ranks > 1 ? $" x {r.Ranks} MPI ranks" : "")}: {r.Evaluations:N0} candidate evaluations in {r.Elapsed.TotalSeconds:F2} s" +
+                      (r.SpaceSize > 0 ? $", feature space of {r.SpaceSize:N0}" : ""));
         sb.AppendLine($"{"cx",4} {"MAE",12} {"RMSE",12} {"R2",10}  formula");
         foreach (var f in r.ParetoFront)
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
