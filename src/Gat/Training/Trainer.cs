@@ -60,6 +60,7 @@ public static class Trainer
             samples[i] = new CrystalSample(data.Ids[i], data.Inputs[i].Graph, features, data.Targets[i]);
         }
 
+        var comm = options.DataParallel ?? SaGatSr.Mpi.Communicator.Self;
         var network = new SaGatModel(backend, config);
         var optimizer = new Adam(network.Parameters(), options.LearningRate, weightDecay: options.WeightDecay);
         var state = new CheckpointState(0, double.PositiveInfinity, 0, 0, 0, options.LearningRate, [],
@@ -110,7 +111,7 @@ public static class Trainer
             }
 
             double validationMae = RegressionMetrics.Compute(validationSet.Select(i => samples[i].Target).ToArray(),
-                model.Predict(validationSet.Select(i => samples[i]).ToArray())).Mae;
+                DataParallel.Predict(model, validationSet.Select(i => samples[i]).ToArray(), comm)).Mae;
             if (!double.IsFinite(validationMae))
                 throw new TrainingDivergedException($"Validation MAE became {validationMae} at epoch {epoch}: the model diverged.");
 
@@ -138,7 +139,7 @@ public static class Trainer
                 Epoch = epoch, BestValidationMae = best, BestEpoch = bestEpoch, EpochsWithoutImprovement = withoutImprovement,
                 EpochsSinceLearningRateChange = sinceChange, LearningRate = optimizer.LearningRate, History = history.ToArray(),
             };
-            if (checkpointPath is not null) SaveCheckpoint(checkpointPath, model, optimizer, state, bestParameters!);
+            if (checkpointPath is not null && comm.IsRoot) SaveCheckpoint(checkpointPath, model, optimizer, state, bestParameters!);
             progress?.Report(new TrainingProgress(epoch, options.Epochs, 0, batches, lossSum / batches, validationMae, best,
                 optimizer.LearningRate));
             if (withoutImprovement >= options.Patience)
@@ -150,7 +151,7 @@ public static class Trainer
 
         if (bestParameters is not null) LoadParameters(network, bestParameters);
         SplitPredictions Evaluate(int[] set) => new(set.Select(i => samples[i].Id).ToArray(),
-            set.Select(i => samples[i].Target).ToArray(), model.Predict(set.Select(i => samples[i]).ToArray()));
+            set.Select(i => samples[i].Target).ToArray(), DataParallel.Predict(model, set.Select(i => samples[i]).ToArray(), comm));
         var train = Evaluate(split.Train);
         var validation = Evaluate(split.Validation);
         var test = Evaluate(split.Test);
@@ -177,6 +178,26 @@ public static class Trainer
     internal static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices,
         TargetScaler targetScaler, GraphOptions graphOptions, TrainingOptions options)
     {
+        var comm = options.DataParallel ?? SaGatSr.Mpi.Communicator.Self;
+        var mine = comm.Size > 1 ? DataParallel.Slice(indices, comm) : indices;
+        double value = mine.Length > 0 ? ForwardBackward(network, samples, mine, targetScaler, graphOptions, options) : 0;
+        if (comm.Size > 1) value = DataParallel.CombineGradients(optimizer, value, mine.Length, indices.Length, comm);
+        if (!double.IsFinite(value))
+        {
+            optimizer.ZeroGrad();
+            return value;
+        }
+
+        if (options.ClipNorm > 0) optimizer.ClipGradNorm(options.ClipNorm);
+        optimizer.Step();
+        optimizer.ZeroGrad();
+        return value;
+    }
+
+    /// <summary>The batch loss, with its gradient accumulated when it is finite.</summary>
+    private static double ForwardBackward(SaGatModel network, CrystalSample[] samples, int[] indices, TargetScaler targetScaler,
+        GraphOptions graphOptions, TrainingOptions options)
+    {
         using var batch = Batches.Upload(network.Backend, samples, indices, graphOptions, network.Config.FeatureCount);
         using var target = Tensor.FromArray(network.Backend, indices.Select(i => targetScaler.Normalise(samples[i].Target)).ToArray(),
             indices.Length, 1);
@@ -184,11 +205,7 @@ public static class Trainer
         var (prediction, _) = network.Forward(batch);
         var loss = options.Loss == "l1" ? Ops.L1Loss(prediction, target) : Ops.MseLoss(prediction, target);
         double value = loss.Item();
-        if (!double.IsFinite(value)) return value;
-        tape.Backward(loss);
-        if (options.ClipNorm > 0) optimizer.ClipGradNorm(options.ClipNorm);
-        optimizer.Step();
-        optimizer.ZeroGrad();
+        if (double.IsFinite(value)) tape.Backward(loss);
         return value;
     }
 
