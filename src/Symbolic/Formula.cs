@@ -46,6 +46,31 @@ public sealed class Formula
     private string Name(int feature) => featureNames[feature];
 
     public string ToText() => ExprPrinter.Text(Expression, Name);
+    /// <summary>Text with round-trip constants: re-evaluated, it gives exactly the errors reported with it.</summary>
+    public string ToPreciseText() => ExprPrinter.PreciseText(Expression, Name);
+
+    /// <summary>
+    /// The expression in postfix order: features by name, constants at full precision, operators by their names in
+    /// <see cref="SrOptions.AllOperators"/> ("abs", "neg" for the unary forms): trivial to evaluate with a stack in any language.
+    /// </summary>
+    public IEnumerable<PostfixToken> ToPostfix()
+    {
+        var tokens = new List<PostfixToken>();
+        void Walk(Expr e)
+        {
+            if (e.Left is not null) Walk(e.Left);
+            if (e.Right is not null) Walk(e.Right);
+            tokens.Add(e.Op switch
+            {
+                Kernels.Expressions.ExprOpCode.Column => new PostfixToken { Feature = Name(e.Feature) },
+                Kernels.Expressions.ExprOpCode.Constant => new PostfixToken { Constant = e.Value },
+                _ => new PostfixToken { Operator = Operators.Name(e.Op) },
+            });
+        }
+
+        Walk(Expression);
+        return tokens;
+    }
     public string ToLatex() => ExprPrinter.Latex(Expression, Name);
     /// <summary>Expanded into a sum of monomials (see <see cref="CanonicalForm"/>): equivalent forms print alike.</summary>
     public string ToSimplifiedText() => CanonicalForm.Simplified(Expression, Name);
@@ -140,8 +165,44 @@ public static class ParetoSelection
     }
 }
 
+/// <summary>One postfix token: exactly one of the three is set.</summary>
+public sealed record PostfixToken
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Feature { get; init; }
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? Constant { get; init; }
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Operator { get; init; }
+}
+
 public static class FormulaReport
 {
+    /// <summary>
+    /// The Pareto front as JSON with full-precision errors and constants: per formula its complexity, MAE, RMSE, R^2,
+    /// whether it is the chosen one, the precise text and the postfix program.
+    /// </summary>
+    public static void WriteJson(SrResult r, string target, string path)
+    {
+        var document = new
+        {
+            target,
+            engine = r.Engine,
+            ranks = r.Ranks,
+            formulas = r.ParetoFront.Select(f => new
+            {
+                complexity = f.Complexity, mae = f.Mae, rmse = f.Rmse, r2 = f.R2, chosen = ReferenceEquals(f, r.Best),
+                formula = f.ToPreciseText(), features = f.UsedFeatures, postfix = f.ToPostfix(),
+            }),
+        };
+        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(document, new System.Text.Json.JsonSerializerOptions
+        {
+            WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+            PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }));
+    }
+
     public static void WriteParetoCsv(SrResult r, string path)
     {
         using var writer = new StreamWriter(path);
@@ -153,7 +214,7 @@ public static class FormulaReport
                 f.Rmse.ToString("R", CultureInfo.InvariantCulture),
                 f.R2.ToString("R", CultureInfo.InvariantCulture),
                 ReferenceEquals(f, r.Best) ? "1" : "0",
-                "\"" + f.ToText().Replace("\"", "\"\"") + "\""));
+                "\"" + f.ToPreciseText().Replace("\"", "\"\"") + "\""));
     }
 
     public static string Describe(SrResult r)

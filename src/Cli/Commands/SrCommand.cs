@@ -62,7 +62,7 @@ internal static class SrCommand
             SymbolicRegressor.Fit(table, y, options, new Progress<SrProgress>(p =>
                 sink.Report(p.Fraction, $"{p.Stage}: {p.Message}")), cancel, Communicator.World));
 
-    /// <summary>formulas.txt, formulas.tex, best_formula.cs, pareto.csv, pareto.png and (SISSO) subspaces.txt.</summary>
+    /// <summary>formulas.txt, formulas.tex, formulas.json (full precision), best_formula.cs, pareto.csv, pareto.png and (SISSO) subspaces.txt.</summary>
     public static void WriteReport(string folder, SrResult result, string target)
     {
         var text = new StringBuilder();
@@ -80,6 +80,7 @@ internal static class SrCommand
         File.WriteAllText(Path.Combine(folder, "formulas.tex"), latex.ToString());
         File.WriteAllText(Path.Combine(folder, "best_formula.cs"), result.Best.ToCSharp());
         FormulaReport.WriteParetoCsv(result, Path.Combine(folder, "pareto.csv"));
+        FormulaReport.WriteJson(result, target, Path.Combine(folder, "formulas.json"));
         if (result.Subspaces.Count > 0)
             File.WriteAllLines(Path.Combine(folder, "subspaces.txt"), result.Subspaces.Select(s =>
                 string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Dimension} {s.Score:F6} {s.Text}")));
