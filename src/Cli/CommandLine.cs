@@ -179,7 +179,9 @@ internal static class CommandLine
     }
 
     private sealed record SrOptionSet(Option<string> Engine, Option<string?> Operators, Option<int> MaxComplexity,
-        Option<double> TimeLimit, Option<int> SrSeed, Option<int> Rungs, Option<int> MaxTerms, Option<string?> Units)
+        Option<double> TimeLimit, Option<int> SrSeed, Option<int> Rungs, Option<int> MaxTerms, Option<string?> Units,
+        Option<bool> Exhaustive, Option<int> SubspaceSize, Option<int> RungParents, Option<int> MaxFeatureComplexity,
+        Option<int> FeatureOperators)
     {
         public static SrOptionSet Create() => new(
             new Option<string>("--engine") { Description = "sisso (feature space + L0 search) or gp (genetic programming).", DefaultValueFactory = _ => "sisso" },
@@ -189,17 +191,27 @@ internal static class CommandLine
             new Option<int>("--sr-seed") { Description = "Random seed of the search.", DefaultValueFactory = _ => 1 },
             new Option<int>("--rungs") { Description = "SISSO: operator applications nested at most this deep.", DefaultValueFactory = _ => 2 },
             new Option<int>("--max-terms") { Description = "SISSO: largest number of terms in the linear model.", DefaultValueFactory = _ => 3 },
-            new Option<string?>("--units") { Description = "SISSO: physical units of features, e.g. \"a=m;b=s;c=m s^-1\"; only dimensionally valid combinations are built." });
+            new Option<string?>("--units") { Description = "SISSO: physical units of features, e.g. \"a=m;b=s;c=m s^-1\"; only dimensionally valid combinations are built." },
+            new Option<bool>("--exhaustive") { Description = "SISSO: build SISSO's full feature space with its rules (every rung extends every feature below it), streamed; features are bounded by --rungs and --feature-operators, models not by --max-complexity." },
+            new Option<int>("--subspace-size") { Description = "SISSO: features screened into the subspace per model dimension (SISSO's nf_sis; default 100)." },
+            new Option<int>("--rung-parents") { Description = "SISSO without --exhaustive: rungs >= 2 extend the primaries plus this many best lower-rung features.", DefaultValueFactory = _ => 60 },
+            new Option<int>("--max-feature-complexity") { Description = "SISSO without --exhaustive: largest size (nodes) of one feature.", DefaultValueFactory = _ => 9 },
+            new Option<int>("--feature-operators") { Description = "SISSO: most operators in one feature (SISSO's fcomplexity; 0: bounded by --rungs only)." });
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Engine, Operators, MaxComplexity, TimeLimit, SrSeed, Rungs, MaxTerms, Units })
+            foreach (var option in new Option[]
+                     {
+                         Engine, Operators, MaxComplexity, TimeLimit, SrSeed, Rungs, MaxTerms, Units, Exhaustive, SubspaceSize, RungParents,
+                         MaxFeatureComplexity, FeatureOperators,
+                     })
                 command.Options.Add(option);
         }
 
         public SrArguments Read(ParseResult r, string? device) => new(r.GetValue(Engine)!, r.GetValue(Operators),
             r.GetValue(MaxComplexity), r.GetValue(TimeLimit), r.GetValue(SrSeed), r.GetValue(Rungs), r.GetValue(MaxTerms), device,
-            r.GetValue(Units));
+            r.GetValue(Units), r.GetValue(Exhaustive), r.GetValue(SubspaceSize), r.GetValue(RungParents), r.GetValue(MaxFeatureComplexity),
+            r.GetValue(FeatureOperators));
     }
 
     private static Command Sr(Option<string?> device, CancellationToken cancel)

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using SaGatSr.Cli.Reports;
 using SaGatSr.Gat.Training;
+using SaGatSr.Mpi;
 using SaGatSr.Symbolic;
 
 namespace SaGatSr.Cli.Commands;
@@ -75,6 +76,7 @@ internal static class ExplainCommand
             var srWatch = Stopwatch.StartNew();
             var result = SrCommand.Search(trainTable, trainTarget, arguments.Sr.ToOptions(), cancel);
             double srSeconds = srWatch.Elapsed.TotalSeconds;
+            if (!Communicator.World.IsRoot) return 0;
 
             var srFolder = Path.Combine(arguments.Output, "sr");
             Directory.CreateDirectory(srFolder);

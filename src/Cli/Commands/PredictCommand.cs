@@ -3,6 +3,7 @@ using System.Text;
 using SaGatSr.Gat;
 using SaGatSr.Cli.Reports;
 using SaGatSr.Gat.Materials;
+using SaGatSr.Mpi;
 
 namespace SaGatSr.Cli.Commands;
 
@@ -10,54 +11,96 @@ internal static class PredictCommand
 {
     private static readonly string[] StructureExtensions = [".cif", ".vasp", ".poscar", ".contcar", ".xyz", ".extxyz", ".json"];
 
+    /// <summary>
+    /// Under mpirun the structures (each file, each row of a dataset file) are split into contiguous blocks, one per rank;
+    /// each rank reads and predicts its block and rank 0 writes every row in input order. Every rank reads the dataset
+    /// files whole, so their rows can be split.
+    /// </summary>
     public static int Run(string modelPath, string[] inputs, string? output, int batchSize, string? device, DisorderPolicy disorder,
         string structureColumn = Dataset.DefaultStructureColumn)
     {
+        var world = Communicator.World;
         using var predictor = SaGatPredictor.Load(modelPath, device);
         Console.Error.WriteLine($"device: {predictor.DeviceName}");
         var files = inputs.SelectMany(Expand).ToArray();
-        var rows = new List<(string Id, string Source, Structure Structure)>();
-        int failed = 0;
+        // Each item is a file still to read, or a dataset row already read (with its id and location).
+        var items = new List<(string File, (string Id, string Source, Structure Structure)? Row)>();
+        var datasetProblems = new StringBuilder();
+        int datasetFailures = 0;
         foreach (var file in files)
         {
+            if (!Dataset.IsDatasetFile(file))
+            {
+                items.Add((file, null));
+                continue;
+            }
+
             try
             {
-                if (Dataset.IsDatasetFile(file))
-                {
-                    // A dataset file predicts every readable row under its own ids; its unreadable rows are reported.
-                    var dataset = Dataset.Load(file, structureColumn: structureColumn, disorder: disorder);
-                    rows.AddRange(dataset.Entries.Select(e => (e.Id, e.Location ?? file, e.Structure)));
-                    foreach (var bad in dataset.Skipped) Console.Error.WriteLine($"skipped: {bad.Reason}");
-                    failed += dataset.Skipped.Count;
-                }
-                else
-                {
-                    var structure = StructureReader.Read(file, disorder);
-                    rows.Add((structure.Id, structure.SourcePath ?? file, structure));
-                }
+                var dataset = Dataset.Load(file, structureColumn: structureColumn, disorder: disorder);
+                items.AddRange(dataset.Entries.Select(e => (file, ((string, string, Structure)?)(e.Id, e.Location ?? file, e.Structure))));
+                foreach (var bad in dataset.Skipped) datasetProblems.Append(CultureInfo.InvariantCulture, $"skipped: {bad.Reason}\n");
+                datasetFailures += dataset.Skipped.Count;
             }
             catch (StructureFormatException e)
             {
-                Console.Error.WriteLine($"skipped: {e.Message}");
-                failed++;
+                datasetProblems.Append(CultureInfo.InvariantCulture, $"skipped: {e.Message}\n");
+                datasetFailures++;
             }
         }
 
-        if (rows.Count == 0) throw new ArgumentException("No readable structures were given.");
+        var (first, end) = world.BlockRange(items.Count);
+        var rows = new List<(string Id, string Source, Structure Structure)>();
+        var skipped = new StringBuilder();
+        foreach (var (file, row) in items[first..end])
+        {
+            if (row is { } read)
+            {
+                rows.Add(read);
+                continue;
+            }
+
+            try
+            {
+                var structure = StructureReader.Read(file, disorder);
+                rows.Add((structure.Id, structure.SourcePath ?? file, structure));
+            }
+            catch (StructureFormatException e)
+            {
+                skipped.Append(CultureInfo.InvariantCulture, $"skipped: {e.Message}\n");
+            }
+        }
+
+        long readable = world.AllReduce((long)rows.Count, ReduceOp.Sum);
+        if (readable == 0)
+        {
+            if (world.IsRoot) Console.Error.Write(datasetProblems);
+            Console.Error.Write(string.Concat(world.AllGather(skipped.ToString())));
+            throw new ArgumentException("No readable structures were given.");
+        }
+
         var structures = rows.Select(r => r.Structure).ToList();
-        DisorderReport.Print(structures, disorder);
-        var predictions = predictor.Predict(structures, batchSize);
-        var csv = new StringBuilder($"id,file,{predictor.TargetName}\n");
+        if (world.IsRoot) DisorderReport.Print(structures, disorder);
+        var predictions = structures.Count > 0 ? predictor.Predict(structures, batchSize) : [];
+        var lines = new StringBuilder();
         for (int i = 0; i < rows.Count; i++)
-            csv.Append(CultureInfo.InvariantCulture, $"{CsvField(rows[i].Id)},{CsvField(rows[i].Source)},{predictions[i]:G6}\n");
+            lines.Append(CultureInfo.InvariantCulture, $"{CsvField(rows[i].Id)},{CsvField(rows[i].Source)},{predictions[i]:G6}\n");
+        var allRows = world.Gather<byte>(Encoding.UTF8.GetBytes(lines.ToString()), 0);
+        var allSkipped = world.Gather<byte>(Encoding.UTF8.GetBytes(skipped.ToString()), 0);
+        if (!world.IsRoot) return 0;
+
+        Console.Error.Write(datasetProblems);
+        Console.Error.Write(Encoding.UTF8.GetString(allSkipped!));
+        int failed = datasetFailures + items.Count - (int)readable;
+        var csv = $"id,file,{predictor.TargetName}\n" + Encoding.UTF8.GetString(allRows!);
         if (output is null) Console.Write(csv);
         else
         {
-            File.WriteAllText(output, csv.ToString());
-            Console.Error.WriteLine($"wrote {structures.Count} predictions to {output}");
+            File.WriteAllText(output, csv);
+            Console.Error.WriteLine($"wrote {readable} predictions to {output}{(world.Size > 1 ? $" ({world.Size} ranks)" : "")}");
         }
 
-        if (failed > 0) Console.Error.WriteLine($"{failed} structures could not be read (see above); {rows.Count} were predicted");
+        if (failed > 0) Console.Error.WriteLine($"{failed} structures could not be read (see above); {readable} were predicted");
         return failed > 0 ? 3 : 0;
     }
 

@@ -6,6 +6,7 @@ using SaGatSr.Gat.Materials;
 using SaGatSr.Gat.Model;
 using SaGatSr.Gat.Training;
 using SaGatSr.Kernels;
+using SaGatSr.Mpi;
 
 namespace SaGatSr.Cli.Commands;
 
@@ -85,7 +86,8 @@ internal static class TrainCommand
         CancellationToken cancel)
     {
         Directory.CreateDirectory(arguments.Output);
-        var options = arguments.ToTrainingOptions();
+        // Under mpirun the ranks split every batch; rank 0 writes the checkpoint, the model and the report.
+        var options = arguments.ToTrainingOptions() with { DataParallel = Communicator.World };
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var result = ConsoleProgress.Run("training SA-GAT", sink =>
             Trainer.Train(backend, prepared.Data, arguments.ToArchitecture(), options, new Progress<TrainingProgress>(p =>
@@ -103,9 +105,11 @@ internal static class TrainCommand
                 sink.Report(fraction, status, important: p.Batch == 0 && (p.Epoch % 10 == 0 || p.Epoch == 1));
             }), cancel));
         var modelPath = Path.Combine(arguments.Output, ModelFileName);
+        if (!Communicator.World.IsRoot) return result.Model;
         ModelFile.Save(modelPath, result.Model);
         WriteReport(arguments.Output, result, prepared, arguments.Disorder, watch.Elapsed);
-        Console.WriteLine($"best epoch {result.BestEpoch}{(result.StoppedEarly ? " (early stop)" : "")}, {watch.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"best epoch {result.BestEpoch}{(result.StoppedEarly ? " (early stop)" : "")}, {watch.Elapsed.TotalSeconds:F1} s" +
+                          (Communicator.World.Size > 1 ? $" on {Communicator.World.Size} data-parallel ranks" : ""));
         Console.WriteLine($"train      {result.Train.Metrics}");
         Console.WriteLine($"validation {result.Validation.Metrics}");
         Console.WriteLine($"test       {result.Test.Metrics}");

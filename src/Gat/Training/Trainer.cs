@@ -60,6 +60,7 @@ public static class Trainer
             samples[i] = new CrystalSample(data.Ids[i], data.Inputs[i].Graph, features, data.Targets[i]);
         }
 
+        var comm = options.DataParallel ?? SaGatSr.Mpi.Communicator.Self;
         var network = new SaGatModel(backend, config);
         var optimizer = new Adam(network.Parameters(), options.LearningRate, weightDecay: options.WeightDecay);
         var state = new CheckpointState(0, double.PositiveInfinity, 0, 0, 0, options.LearningRate, [],
@@ -112,7 +113,7 @@ public static class Trainer
             }
 
             double validationMae = RegressionMetrics.Compute(validationSet.Select(i => samples[i].Target).ToArray(),
-                model.Predict(validationSet.Select(i => samples[i]).ToArray())).Mae;
+                DataParallel.Predict(model, validationSet.Select(i => samples[i]).ToArray(), comm)).Mae;
             if (!double.IsFinite(validationMae))
                 throw new TrainingDivergedException($"Validation MAE became {validationMae} at epoch {epoch}: the model diverged.");
 
@@ -140,7 +141,7 @@ public static class Trainer
                 Epoch = epoch, BestValidationMae = best, BestEpoch = bestEpoch, EpochsWithoutImprovement = withoutImprovement,
                 EpochsSinceLearningRateChange = sinceChange, LearningRate = optimizer.LearningRate, History = history.ToArray(),
             };
-            if (checkpointPath is not null) SaveCheckpoint(checkpointPath, model, optimizer, state, bestParameters!);
+            if (checkpointPath is not null && comm.IsRoot) SaveCheckpoint(checkpointPath, model, optimizer, state, bestParameters!);
             progress?.Report(new TrainingProgress(epoch, options.Epochs, 0, batches, lossSum / batches, validationMae, best,
                 optimizer.LearningRate));
             if (withoutImprovement >= options.Patience)
@@ -152,7 +153,7 @@ public static class Trainer
 
         if (bestParameters is not null) LoadParameters(network, bestParameters);
         SplitPredictions Evaluate(int[] set) => new(set.Select(i => samples[i].Id).ToArray(),
-            set.Select(i => samples[i].Target).ToArray(), model.Predict(set.Select(i => samples[i]).ToArray()));
+            set.Select(i => samples[i].Target).ToArray(), DataParallel.Predict(model, set.Select(i => samples[i]).ToArray(), comm));
         var train = Evaluate(split.Train);
         var validation = Evaluate(split.Validation);
         var test = Evaluate(split.Test);
@@ -178,13 +179,14 @@ public static class Trainer
 
     /// <summary>
     /// One optimiser step per batch, in order, yielding each loss (the caller stops at a non-finite one). The next batch's
-    /// graphs and edge expansion are built on the thread pool while the device trains on the current one.
+    /// graphs and edge expansion (this rank's share of it under data parallelism) are built on the thread pool while the
+    /// device trains on the current one.
     /// </summary>
     internal static IEnumerable<double> TrainBatches(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[][] batches,
         TargetScaler targetScaler, GraphOptions graphOptions, TrainingOptions options)
     {
         if (batches.Length == 0) yield break;
-        Task<HostGraphBatch> Prepare(int b) => Task.Run(() => Batches.Prepare(samples, batches[b], graphOptions, network.Config.FeatureCount));
+        Task<HostGraphBatch?> Prepare(int b) => Task.Run(() => PrepareShare(network, samples, batches[b], graphOptions, options));
         var next = Prepare(0);
         for (int b = 0; b < batches.Length; b++)
         {
@@ -196,11 +198,47 @@ public static class Trainer
 
     internal static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices,
         TargetScaler targetScaler, GraphOptions graphOptions, TrainingOptions options) =>
-        TrainStep(network, optimizer, samples, indices, Batches.Prepare(samples, indices, graphOptions, network.Config.FeatureCount),
-            targetScaler, options);
+        TrainStep(network, optimizer, samples, indices, PrepareShare(network, samples, indices, graphOptions, options), targetScaler, options);
 
-    /// <summary>One optimiser step on the crystals <paramref name="indices"/>, whose host batch is <paramref name="prepared"/>.</summary>
-    internal static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices, HostGraphBatch prepared,
+    /// <summary>This rank's share of a global batch (all of it on one rank); null when the share is empty.</summary>
+    private static int[] Share(int[] indices, TrainingOptions options)
+    {
+        var comm = options.DataParallel ?? SaGatSr.Mpi.Communicator.Self;
+        return comm.Size > 1 ? DataParallel.Slice(indices, comm) : indices;
+    }
+
+    private static HostGraphBatch? PrepareShare(SaGatModel network, CrystalSample[] samples, int[] indices, GraphOptions graphOptions,
+        TrainingOptions options)
+    {
+        var mine = Share(indices, options);
+        return mine.Length > 0 ? Batches.Prepare(samples, mine, graphOptions, network.Config.FeatureCount) : null;
+    }
+
+    /// <summary>
+    /// One optimiser step on the global batch <paramref name="indices"/>; <paramref name="prepared"/> is the host batch of
+    /// this rank's share. Under data parallelism the gradients of all ranks are combined before the step.
+    /// </summary>
+    private static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices, HostGraphBatch? prepared,
+        TargetScaler targetScaler, TrainingOptions options)
+    {
+        var comm = options.DataParallel ?? SaGatSr.Mpi.Communicator.Self;
+        var mine = Share(indices, options);
+        double value = prepared is not null ? ForwardBackward(network, samples, mine, prepared, targetScaler, options) : 0;
+        if (comm.Size > 1) value = DataParallel.CombineGradients(optimizer, value, mine.Length, indices.Length, comm);
+        if (!double.IsFinite(value))
+        {
+            optimizer.ZeroGrad();
+            return value;
+        }
+
+        if (options.ClipNorm > 0) optimizer.ClipGradNorm(options.ClipNorm);
+        optimizer.Step();
+        optimizer.ZeroGrad();
+        return value;
+    }
+
+    /// <summary>The batch loss, with its gradient accumulated when it is finite.</summary>
+    private static double ForwardBackward(SaGatModel network, CrystalSample[] samples, int[] indices, HostGraphBatch prepared,
         TargetScaler targetScaler, TrainingOptions options)
     {
         using var batch = new DeviceGraphBatch(network.Backend, prepared, network.Config.FeatureCount);
@@ -213,11 +251,7 @@ public static class Trainer
             loss = Ops.Add(loss, Ops.Scale(SaeEncoder.NormalisedEntropy(importance, batch.AtomCount, network.Config.FeatureCount),
                 network.Config.SaeSparsity));
         double value = loss.Item();
-        if (!double.IsFinite(value)) return value;
-        tape.Backward(loss);
-        if (options.ClipNorm > 0) optimizer.ClipGradNorm(options.ClipNorm);
-        optimizer.Step();
-        optimizer.ZeroGrad();
+        if (double.IsFinite(value)) tape.Backward(loss);
         return value;
     }
 
