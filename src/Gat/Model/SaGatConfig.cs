@@ -49,13 +49,13 @@ public sealed record SaGatConfig
     /// A learnable logit per feature added to the SAE scores (zero at the start): the score of feature i is
     /// h_ri · w_a + c_i. Each c_i receives its feature's whole gradient directly, where w_a averages over all features.
     /// </summary>
-    public bool SaeFeatureLogits { get; init; }
+    public bool SaeFeatureLogits { get; init; } = true;
 
     /// <summary>
     /// Softmax temperature of the SAE scores: a_i = softmax(s_i / T). Below 1 it sharpens the coefficients, so the small,
     /// consistent preferences training gives the scores become a ranking that separates features.
     /// </summary>
-    public float SaeTemperature { get; init; } = 1f;
+    public float SaeTemperature { get; init; } = 0.3f;
 
     [JsonIgnore]
     public int HeadDim => Hidden / Heads;

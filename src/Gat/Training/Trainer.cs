@@ -281,9 +281,10 @@ public static class Trainer
         DataSplit split)
     {
         using var zip = ZipFile.OpenRead(path);
-        var saved = JsonSerializer.Deserialize<SaGatConfig>(ModelFile.ReadText(zip, path, "config.json"), ModelFile.Json)!;
+        var saved = ModelFile.ReadConfig(ModelFile.ReadText(zip, path, "config.json"))!;
         if (!saved.FeatureNames.SequenceEqual(config.FeatureNames) || saved.Hidden != config.Hidden || saved.Heads != config.Heads ||
-            saved.Layers != config.Layers || saved.GaussianCount != config.GaussianCount)
+            saved.Layers != config.Layers || saved.GaussianCount != config.GaussianCount || saved.SaeFeatureLogits != config.SaeFeatureLogits
+            || saved.SaeTemperature != config.SaeTemperature || saved.SaeNormalization != config.SaeNormalization)
             throw new InvalidOperationException(
                 $"{path} was written by a run with a different model or features; delete it or use another --out to start afresh.");
         var state = JsonSerializer.Deserialize<CheckpointState>(ModelFile.ReadText(zip, path, "progress.json"), ModelFile.Json)!;
