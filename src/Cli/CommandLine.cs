@@ -126,7 +126,10 @@ internal static class CommandLine
 
     private static Command Predict(Option<string?> device)
     {
-        var model = new Argument<string>("model") { Description = "A model.sagat written by train or explain." };
+        var model = new Argument<string>("model")
+        {
+            Description = "A model.sagat written by train or explain, or a formula.json written by explain (its descriptors are computed for each structure).",
+        };
         var structures = new Argument<string[]>("structures")
         {
             Description = "Structure files, folders of them, or dataset files (CSV with a structure column, Matbench JSON, multi-frame extended XYZ).",

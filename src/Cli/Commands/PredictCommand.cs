@@ -4,6 +4,7 @@ using SaGatSr.Gat;
 using SaGatSr.Cli.Reports;
 using SaGatSr.Gat.Materials;
 using SaGatSr.Mpi;
+using SaGatSr.Pipeline;
 
 namespace SaGatSr.Cli.Commands;
 
@@ -20,8 +21,14 @@ internal static class PredictCommand
         string structureColumn = Dataset.DefaultStructureColumn)
     {
         var world = Communicator.World;
-        using var predictor = SaGatPredictor.Load(modelPath, device);
-        Console.Error.WriteLine($"device: {predictor.DeviceName}");
+        // A formula.json written by explain predicts as a model: its descriptors are computed for each structure.
+        var formula = FormulaModel.IsFormulaFile(modelPath) ? FormulaModel.Load(modelPath) : null;
+        string? networkPath = formula is null ? modelPath
+            : formula.UsesNetworkPrediction ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, formula.Model
+                ?? throw new InvalidDataException($"{modelPath}: the formula reads the network's prediction but names no model")) : null;
+        using var predictor = networkPath is null ? null : SaGatPredictor.Load(networkPath, device);
+        if (predictor is not null) Console.Error.WriteLine($"device: {predictor.DeviceName}");
+        string targetName = formula?.Target ?? predictor!.TargetName;
         var files = inputs.SelectMany(Expand).ToArray();
         // Each item is a file still to read, or a dataset row already read (with its id and location).
         var items = new List<(string File, (string Id, string Source, Structure Structure)? Row)>();
@@ -81,7 +88,8 @@ internal static class PredictCommand
 
         var structures = rows.Select(r => r.Structure).ToList();
         if (world.IsRoot) DisorderReport.Print(structures, disorder);
-        var predictions = structures.Count > 0 ? predictor.Predict(structures, batchSize) : [];
+        var network = structures.Count > 0 && predictor is not null ? predictor.Predict(structures, batchSize) : null;
+        var predictions = structures.Count == 0 ? [] : formula is null ? network! : formula.Predict(structures, network);
         var lines = new StringBuilder();
         for (int i = 0; i < rows.Count; i++)
             lines.Append(CultureInfo.InvariantCulture, $"{CsvField(rows[i].Id)},{CsvField(rows[i].Source)},{predictions[i]:G6}\n");
@@ -92,7 +100,7 @@ internal static class PredictCommand
         Console.Error.Write(datasetProblems);
         Console.Error.Write(Encoding.UTF8.GetString(allSkipped!));
         int failed = datasetFailures + items.Count - (int)readable;
-        var csv = $"id,file,{predictor.TargetName}\n" + Encoding.UTF8.GetString(allRows!);
+        var csv = $"id,file,{targetName}\n" + Encoding.UTF8.GetString(allRows!);
         if (output is null) Console.Write(csv);
         else
         {
