@@ -266,7 +266,7 @@ internal static class CommandLine
     private static Command Demo(Option<string?> device, CancellationToken cancel)
     {
         var output = new Option<string>("--out", "-o") { Description = "Report folder.", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 120 };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 30 };
         var command = new Command("demo", "Run the whole SA-GAT-SR pipeline (explain) on the shipped JARVIS band-gap sample.");
         command.Options.Add(output);
         command.Options.Add(epochs);

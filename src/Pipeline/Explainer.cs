@@ -17,7 +17,8 @@ public sealed record ScreeningOptions
 
     /// <summary>
     /// The rule keeps the smallest candidate k whose formula's validation MAE is within this fraction of the best
-    /// candidate's: more descriptors only where they buy accuracy.
+    /// candidate's: more descriptors only where they buy accuracy. The same tolerance picks each search's formula: the
+    /// simplest on its Pareto front within it of the front's best validation MAE.
     /// </summary>
     public double Tolerance { get; init; } = 0.05;
 
@@ -114,9 +115,16 @@ public static class Explainer
             var trialWatch = Stopwatch.StartNew();
             var sr = SymbolicRegressor.Fit(Rows(table, split.Train), split.Train.Select(i => target[i]).ToArray(), options.SymbolicRegression,
                 cancel: cancel, comm: communicator);
-            var predicted = sr.Best.Evaluate(table);
+            // The formula is chosen on the crystals SR did not fit: the simplest on the front within the tolerance of the best.
             var validation = split.Validation.Length > 0 ? split.Validation : split.Train;
-            double mae = validation.Average(i => Math.Abs(predicted[i] - target[i]));
+            var scored = sr.ParetoFront.Select(f => (Formula: f, Predicted: f.Evaluate(table)))
+                .Select(c => (c.Formula, c.Predicted, Mae: validation.Average(i => Math.Abs(c.Predicted[i] - target[i]))))
+                .Where(c => double.IsFinite(c.Mae)).ToArray();
+            double bestOnFront = scored.Min(c => c.Mae);
+            var pick = scored.Where(c => c.Mae <= (1 + options.Screening.Tolerance) * bestOnFront).MinBy(c => c.Formula.Complexity);
+            sr = WithBest(sr, pick.Formula);
+            var predicted = pick.Predicted;
+            double mae = pick.Mae;
             trials.Add(new ScreeningTrial(k, mae, trialWatch.Elapsed.TotalSeconds, sr.Best.ToText()));
             results[k] = (sr, predicted);
             log?.Report($"SR on the top {k} descriptors: validation MAE {mae:G4} in {trialWatch.Elapsed.TotalSeconds:F1} s: {sr.Best.ToText()}");

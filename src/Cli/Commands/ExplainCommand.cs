@@ -23,12 +23,12 @@ internal static class ExplainCommand
     /// <summary>The shipped perovskites: the demo trains on them and distils a formula in site terms.</summary>
     public static int RunDemo(string output, int epochs, string? device, CancellationToken cancel)
     {
-        var dataset = Path.Combine(AppContext.BaseDirectory, "data", "perovskites", "perovskites-demo.csv");
+        var dataset = Path.Combine(AppContext.BaseDirectory, "data", "perovskites", "perovskites.csv");
         if (!File.Exists(dataset))
             throw new FileNotFoundException($"{dataset}: the shipped demo dataset is missing from the build output.", dataset);
         var training = new TrainArguments(dataset, "heat_ref", Path.Combine(output, "model"), device, epochs, 64, 3e-3f, 48, 4, 3, 8.0,
             12, "sae", null, 0.8, 0.1, 42, epochs, "mse", true);
-        var sr = new SrArguments("sisso", null, 20, 60, 1, 1, 3, device);
+        var sr = new SrArguments("sisso", null, 30, 60, 1, 2, 3, device);
         return Run(new ExplainArguments(training, sr, output, null, null, WithPrediction: false), cancel);
     }
 
