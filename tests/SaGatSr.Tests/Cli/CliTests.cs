@@ -135,19 +135,30 @@ public class CliTests
         var (exit, stdout, stderr) = Run("explain", dataset, "--out", output, "--model", Path.Combine(work, "run", "model.sagat"),
             "--top-k", "4", "--rungs", "1", "--max-terms", "2", "--time-limit", "30", "--device", "cpu");
         Assert.That(exit, Is.EqualTo(0), stderr);
-        Assert.That(stdout, Does.Contain("kept 4 of"));
-        foreach (var file in new[] { "formula.txt", "formula.tex", "importance.png", "parity_network.png", "parity_formula.png",
-                     "pareto.png", "run.json", "crystals.csv", "sr/pareto.csv" })
+        Assert.That(stdout, Does.Contain("kept 4 of").And.Contain("descriptors"));
+        foreach (var file in new[] { "formula.txt", "formula.tex", "formula.json", "descriptors.csv", "importance.png", "parity_network.png",
+                     "parity_formula.png", "pareto.png", "run.json", "crystals.csv", "sr/pareto.csv" })
             Assert.That(File.Exists(Path.Combine(output, file)), file);
         using var run = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "run.json")));
-        Assert.That(run.RootElement.GetProperty("screening").GetProperty("kept").GetArrayLength(), Is.EqualTo(4));
-        Assert.That(run.RootElement.GetProperty("training").GetProperty("Disorder").GetString(), Is.EqualTo("Virtual"), "the disorder policy is recorded by name");
+        Assert.That(run.RootElement.GetProperty("descriptors").GetProperty("kept").GetArrayLength(), Is.EqualTo(4));
+        Assert.That(run.RootElement.GetProperty("descriptors").GetProperty("scheme").GetString(), Is.EqualTo("CationAnion"),
+            "JARVIS crystals are not perovskites: cation/anion roles");
+        Assert.That(run.RootElement.GetProperty("training").GetProperty("disorder").GetString(), Is.EqualTo("Virtual"), "the disorder policy is recorded by name");
         var networkTestIds = File.ReadAllLines(Path.Combine(work, "run", "predictions.csv")).Skip(1)
             .Select(l => l.Split(',')).Where(c => c[1] == "test").Select(c => c[0]).Order().ToArray();
         var formulaTestIds = run.RootElement.GetProperty("split").GetProperty("test").EnumerateArray().Select(e => e.GetString()).Order().ToArray();
         Assert.That(formulaTestIds, Is.EqualTo(networkTestIds), "the formula is tested on the crystals the network never saw");
-        Assert.That(run.RootElement.GetProperty("metrics").GetProperty("formula").GetProperty("test").GetProperty("Mae").GetDouble(),
+        Assert.That(run.RootElement.GetProperty("metrics").GetProperty("formula").GetProperty("test").GetProperty("mae").GetDouble(),
             Is.GreaterThanOrEqualTo(0));
+
+        // The formula is a model: predicting the crystals again with formula.json gives what crystals.csv reports.
+        var (predictExit, predicted, predictErrors) = Run(["predict", Path.Combine(output, "formula.json"), .. Directory.GetFiles(dataset, "*.vasp").Order()]);
+        Assert.That(predictExit, Is.EqualTo(0), predictErrors);
+        var byId = predicted.Trim().Split('\n').Skip(1).Select(l => l.Split(',')).ToDictionary(c => c[0], c => double.Parse(c[2], System.Globalization.CultureInfo.InvariantCulture));
+        var reported = File.ReadAllLines(Path.Combine(output, "crystals.csv")).Skip(1).Select(l => l.Split(','))
+            .ToDictionary(c => Path.GetFileNameWithoutExtension(c[0]), c => double.Parse(c[^1], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.That(byId.Keys, Is.EquivalentTo(reported.Keys));
+        foreach (var (id, value) in reported) Assert.That(byId[id], Is.EqualTo(value).Within(1e-5 * Math.Max(1, Math.Abs(value))), id);
     }
 
     [Test]
