@@ -105,6 +105,9 @@ public sealed record FormulaModel
     }
 
     /// <summary>The formula's value for each structure; <paramref name="networkPredictions"/> only when <see cref="UsesNetworkPrediction"/>.</summary>
-    public double[] Predict(IReadOnlyList<Structure> structures, double[]? networkPredictions = null) =>
-        PostfixFormula.Parse(Postfix).Evaluate(DescriptorTable(structures, networkPredictions));
+    public double[] Predict(IReadOnlyList<Structure> structures, double[]? networkPredictions = null)
+    {
+        var table = DescriptorTable(structures, networkPredictions);
+        return PostfixFormula.Parse(Postfix).Evaluate(name => table.Names.Contains(name) ? table.Columns[table.IndexOf(name)] : null, structures.Count);
+    }
 }

@@ -69,12 +69,15 @@ public sealed class PostfixFormula
     }
 
     /// <summary>The formula on every row of <paramref name="table"/>, whose columns are found by name.</summary>
-    public double[] Evaluate(FeatureTable table)
+    public double[] Evaluate(FeatureTable table) =>
+        Evaluate(f => table.Names.Contains(f) ? table.Columns[table.IndexOf(f)] : null, table.SampleCount);
+
+    /// <summary>The formula on <paramref name="samples"/> rows; <paramref name="column"/> gives each feature's values by name.</summary>
+    public double[] Evaluate(Func<string, double[]?> column, int samples)
     {
-        var columns = features.Select(f => table.Names.Contains(f)
-            ? table.Columns[table.IndexOf(f)]
-            : throw new ArgumentException($"the formula needs '{f}', which the table does not have")).ToArray();
-        return Expression.Evaluate(columns, table.SampleCount);
+        var columns = features.Select(f => column(f) ?? throw new ArgumentException($"the formula needs '{f}', which the table does not have")).ToArray();
+        // A constant formula reads no column, so the row count must come from the caller.
+        return Expression.Evaluate(columns, samples);
     }
 
     public string ToText() => ExprPrinter.Text(Expression, i => features[i]);
