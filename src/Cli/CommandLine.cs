@@ -267,7 +267,7 @@ internal static class CommandLine
     {
         var output = new Option<string>("--out", "-o") { Description = "Report folder.", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
         var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 30 };
-        var command = new Command("demo", "Run the whole SA-GAT-SR pipeline (explain) on the shipped JARVIS band-gap sample.");
+        var command = new Command("demo", "Run the whole SA-GAT-SR pipeline (explain) on the shipped perovskites: heat of formation, formulas in site terms.");
         command.Options.Add(output);
         command.Options.Add(epochs);
         command.SetAction(r => ExplainCommand.RunDemo(r.GetValue(output)!, r.GetValue(epochs), r.GetValue(device), cancel));
