@@ -13,7 +13,7 @@ public sealed record ScreeningOptions
     public int? TopK { get; init; }
 
     /// <summary>The rule's candidate sizes: SR runs on the top k descriptors for each.</summary>
-    public IReadOnlyList<int> Candidates { get; init; } = [2, 4, 6, 10];
+    public IReadOnlyList<int> Candidates { get; init; } = [2, 4, 6, 10, 16, 24];
 
     /// <summary>
     /// The rule keeps the smallest candidate k whose formula's validation MAE is within this fraction of the best

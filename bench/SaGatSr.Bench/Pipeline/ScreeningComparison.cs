@@ -83,6 +83,9 @@ public static partial class Comparisons
 
         Console.WriteLine($"descriptors: {all.Length} ({screened.Descriptors.Scheme}), {screened.Descriptors.FallbackCount} crystals fell back; " +
                           $"SR: SISSO rung {sr.Rungs}, up to {sr.MaxTerms} terms{(options.WithPrediction ? ", with the network's prediction" : "")}");
+        Console.WriteLine("ranking: " + string.Join(", ", all.Take(12).Select((d, r) => $"{r + 1}. {d.Name} {d.Importance * data.Features.Count:F2}")) +
+                          " (importance x F: 1 = uniform)" + (planted == "" ? "" : "; planted: " + string.Join(", ",
+                              planted.Split(',').Select(n => $"{n} #{Array.FindIndex(all, d => d.Name == n) + 1}"))));
         Console.WriteLine("screening rule trials (k, validation MAE, seconds): " +
                           string.Join("; ", screened.Trials.Select(t => $"{t.K}: {t.ValidationMae:G4}, {t.Seconds:F1} s")));
         var chosenTrial = screened.Trials.Single(t => t.K == screened.Kept.Count);
