@@ -25,6 +25,13 @@ public sealed record ScreeningOptions
     /// <summary>A/B/X for perovskites, cation/anion otherwise, or chosen from the crystals (Auto).</summary>
     public RoleScheme Scheme { get; init; } = RoleScheme.Auto;
 
+    /// <summary>
+    /// Rank descriptors first by the importance of the property they describe, counted over every per-atom feature that
+    /// carries it (the element's own value and its neighbour statistics, on every atom), then by their own sites'
+    /// importance; false: by their own sites' importance alone.
+    /// </summary>
+    public bool ByProperty { get; init; } = true;
+
     /// <summary>Elemental properties described per role; null: <see cref="RoleDescriptors.DefaultProperties"/>.</summary>
     public IReadOnlyList<string>? Properties { get; init; }
 }
@@ -88,7 +95,7 @@ public static class Explainer
         log?.Report($"descriptors: {descriptors.Columns.Count} per crystal ({descriptors.Scheme} roles); " +
                     $"{descriptors.FallbackCount} of {descriptors.RowCount} crystals fell back to {(descriptors.Scheme == RoleScheme.Abx3 ? "cation/anion or " : "")}whole-crystal statistics");
 
-        var ranking = Rank(descriptors, importance, model.Config.FeatureNames, split.Train);
+        var ranking = Rank(descriptors, importance, model.Config.FeatureNames, split.Train, options.Screening.ByProperty);
         var target = data.Targets.ToArray();
         FeatureTable TableOf(IReadOnlyList<RankedDescriptor> kept)
         {
@@ -184,20 +191,32 @@ public static class Explainer
     /// flag the table (roles_fallback), have no SAE feature behind them or do not vary over the training crystals are left out.
     /// </summary>
     public static IReadOnlyList<RankedDescriptor> Rank(DescriptorTable descriptors, RoleImportance importance, IReadOnlyList<string> saeFeatures,
-        IReadOnlyList<int> trainingRows)
+        IReadOnlyList<int> trainingRows, bool byProperty = true)
     {
-        var ranked = new List<RankedDescriptor>();
+        var ranked = new List<(RankedDescriptor Descriptor, double Property)>();
         foreach (var column in descriptors.Columns)
         {
             if (DescriptorSource.Of(column.Name, saeFeatures) is not { } source) continue;
             var values = descriptors.Column(column.Name);
             if (trainingRows.Select(r => values[r]).Distinct().Take(2).Count() < 2) continue;
             double score = importance.Of(source.Role, source.Feature);
-            if (double.IsFinite(score)) ranked.Add(new RankedDescriptor(column.Name, column.Description, score, source));
+            if (!double.IsFinite(score)) continue;
+            double property = byProperty ? CarriersOf(source.Feature, saeFeatures).Sum(f => importance.Of(null, f)) : score;
+            ranked.Add((new RankedDescriptor(column.Name, column.Description, score, source), property));
         }
 
-        return ranked.OrderByDescending(d => d.Importance).ThenBy(d => d.Name, StringComparer.Ordinal).ToArray();
+        return ranked.OrderByDescending(d => d.Property).ThenByDescending(d => d.Descriptor.Importance)
+            .ThenBy(d => d.Descriptor.Name, StringComparer.Ordinal).Select(d => d.Descriptor).ToArray();
     }
+
+    private static readonly string[] NeighbourStatistics = ["mean", "absdiff", "diff", "min", "max", "std"];
+
+    /// <summary>
+    /// The per-atom SAE features through which a property reaches the network: the feature itself and, for elemental
+    /// properties, the statistics of the neighbours' values (a B cation's IE1 also reaches its X neighbours' nb_*_IE1).
+    /// </summary>
+    private static IEnumerable<string> CarriersOf(string feature, IReadOnlyList<string> saeFeatures) =>
+        NeighbourStatistics.Select(statistic => $"nb_{statistic}_{feature}").Prepend(feature).Where(saeFeatures.Contains);
 
     /// <summary>
     /// The split the model was trained with, from the ids it recorded, so the formula is tested on the same unseen crystals as
