@@ -120,7 +120,15 @@ public class PipelineTests
         Assert.That(result.Descriptors.Scheme, Is.EqualTo(RoleScheme.Abx3));
         Assert.That(result.Trials.Select(t => t.K), Is.EqualTo(new[] { 2, 3 }));
         Assert.That(result.Kept.Select(d => d.Name), Is.EqualTo(result.Ranking.Take(result.Kept.Count).Select(d => d.Name)));
-        Assert.That(result.Ranking.Select(d => d.Importance), Is.Ordered.Descending);
+        // Ranked by property: the descriptors of one property come together, by their own sites' importance within it.
+        var blocks = result.Ranking.Select(d => d.Source.Feature).Aggregate(new List<string>(), (seen, f) =>
+        {
+            if (seen.Count == 0 || seen[^1] != f) seen.Add(f);
+            return seen;
+        });
+        Assert.That(blocks, Is.Unique, "one block per property");
+        foreach (var group in result.Ranking.GroupBy(d => d.Source.Feature))
+            Assert.That(group.Select(d => d.Importance), Is.Ordered.Descending, group.Key);
         Assert.That(result.Ranking.Select(d => d.Name), Has.None.EqualTo("roles_fallback"));
 
         string folder = TestPaths.NewTemporaryFolder();
