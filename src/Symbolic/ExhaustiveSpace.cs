@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using SaGatSr.Kernels.Expressions;
 using SaGatSr.Mpi;
 
@@ -43,6 +44,9 @@ internal sealed class ExhaustiveSpace
     private double[] values = [], reciprocals = [];
     private int lastParentsStart;
     private readonly HashSet<long> productParts = new();
+    // Per parent, for the hot loop: its unit as a small id (equal ids, equal units) and its operator count.
+    private readonly List<int> unitIds = new(), operatorCounts = new();
+    private readonly List<Unit> distinctUnits = new();
 
     private sealed record Parent(Expr Expr, string Name, ExprOpCode LastOp, int Operators, Unit Unit, double Min, double MinAbs, double MaxAbs);
 
@@ -128,6 +132,15 @@ internal sealed class ExhaustiveSpace
 
         int index = parents.Count;
         parents.Add(parent with { Min = min, MinAbs = minAbs, MaxAbs = maxAbs });
+        int unitId = distinctUnits.FindIndex(u => u.Equals(parent.Unit));
+        if (unitId < 0)
+        {
+            unitId = distinctUnits.Count;
+            distinctUnits.Add(parent.Unit);
+        }
+
+        unitIds.Add(unitId);
+        operatorCounts.Add(parent.Operators);
         if ((index + 1) * stride > values.Length)
         {
             Array.Resize(ref values, Math.Max(stride * 64, values.Length * 2));
@@ -479,10 +492,10 @@ internal sealed class ExhaustiveSpace
     }
 
     /// <summary>Scores every last-rung candidate built on new parent i; offers those that may reach the pool exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ScanLastRung(int i, int newStart, int newEnd, Worker worker)
     {
         cancel.ThrowIfCancellationRequested();
-        var pool = worker.Pool;
         var p = parents[i];
         var a = values.AsSpan(i * stride, stride);
         var inverseA = reciprocals.AsSpan(i * stride, stride);
@@ -496,14 +509,15 @@ internal sealed class ExhaustiveSpace
         }
 
         var sums = worker.Sums;
+        bool sumGroup = add || subtract || absDiff;
+        int unitA = unitIds[i], budget = maxOperators - 1 - p.Operators;
         for (int j = 0; j < newEnd; j++)
         {
             if (j == newStart && j <= i) j = i + 1;
             if (j >= newEnd) break;
-            var q = parents[j];
-            if (p.Operators + q.Operators + 1 > maxOperators) continue;
+            if (operatorCounts[j] > budget) continue;
             var b = values.AsSpan(j * stride, stride);
-            if ((add || subtract || absDiff) && p.Unit.Equals(q.Unit))
+            if (sumGroup && unitIds[j] == unitA)
             {
                 PairScreening.SumGroup(a, b, worker.Target, sums);
                 if (add) Consider(sums[0], new Key(ExprOpCode.Add, i, j), worker);
@@ -522,14 +536,15 @@ internal sealed class ExhaustiveSpace
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Consider(in CandidateSums sums, Key key, Worker worker)
     {
         worker.Scored++;
         // Counted as SISSO counts (not constant to 1e-8, finite); an rms spread of 1e-8 stands in for its max spread.
         double spread = sums.CentredSumOfSquares(n);
         if (double.IsFinite(spread) && spread > n * TieTolerance * TieTolerance) worker.Valid++;
-        double fast = sums.Correlation(n);
         // The fused score is within round-off of the exact one; candidates near the bar are rescored exactly.
+        double fast = sums.Correlation(n);
         if (fast >= worker.Pool.Threshold - 1e-9) worker.Pool.Offer(key);
     }
 
