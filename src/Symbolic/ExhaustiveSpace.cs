@@ -367,24 +367,9 @@ internal sealed class ExhaustiveSpace
         _ => Expr.Binary(key.Op, parents[key.A].Expr, parents[key.B].Expr),
     };
 
-    private string NameOf(Key key)
-    {
-        string a = parents[key.A].Name;
-        if (key.Op == ExprOpCode.Column) return a;
-        if (key.B < 0)
-            return key.Op switch
-            {
-                ExprOpCode.Exp => $"exp({a})", ExprOpCode.Log => $"log({a})", ExprOpCode.Sqrt => $"sqrt({a})",
-                ExprOpCode.Cbrt => $"cbrt({a})", ExprOpCode.Abs => $"abs({a})", ExprOpCode.Inverse => $"({a})^-1",
-                ExprOpCode.Square => $"({a})^2", _ => $"({a})^3",
-            };
-        string b = parents[key.B].Name;
-        return key.Op switch
-        {
-            ExprOpCode.Add => $"({a}+{b})", ExprOpCode.Sub => $"({a}-{b})", ExprOpCode.AbsDiff => $"abs({a}-{b})",
-            ExprOpCode.Mul => $"({a}*{b})", _ => $"({a}/{b})",
-        };
-    }
+    private string NameOf(Key key) => key.Op == ExprOpCode.Column
+        ? parents[key.A].Name
+        : ExprPrinter.SissoName(key.Op, parents[key.A].Name, key.B < 0 ? null : parents[key.B].Name);
 
     private int OperatorsOf(Key key) => key.Op == ExprOpCode.Column ? parents[key.A].Operators
         : parents[key.A].Operators + (key.B < 0 ? 0 : parents[key.B].Operators) + 1;
