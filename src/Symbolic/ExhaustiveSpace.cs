@@ -420,12 +420,12 @@ internal sealed class ExhaustiveSpace
         {
             var (from, to) = ShareOfLastRung(newStart, newEnd);
             long done = 0, total = to - from;
-            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(from, to, Math.Max(1, (to - from) / 256 + 1)),
+            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(from, to, TileSize),
                 new ParallelOptions { CancellationToken = cancel },
                 () => new Worker(new Pool(this, count, unitTarget, exclude), paddedTarget),
                 (range, _, worker) =>
                 {
-                    for (int i = range.Item1; i < range.Item2; i++) ScanLastRung(i, newStart, newEnd, worker);
+                    ScanLastRung(range.Item1, range.Item2, newStart, newEnd, worker);
                     long finished = Interlocked.Add(ref done, range.Item2 - range.Item1);
                     if (comm.IsRoot) progress?.Report(new SrProgress("sisso-screen", (double)finished / Math.Max(1, total), $"{finished:N0}/{total:N0} parents extended"));
                     return worker;
@@ -476,47 +476,58 @@ internal sealed class ExhaustiveSpace
         public long Scored, Valid;
     }
 
-    /// <summary>Scores every last-rung candidate built on new parent i; offers those that may reach the pool exactly.</summary>
+    /// <summary>New parents extended together: each partner column is read once per tile, from L1, not once per parent.</summary>
+    private const int TileSize = 8;
+
+    /// <summary>Scores every last-rung candidate built on the new parents [first, end); offers those that may reach the pool exactly.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ScanLastRung(int i, int newStart, int newEnd, Worker worker)
+    private void ScanLastRung(int first, int end, int newStart, int newEnd, Worker worker)
     {
         cancel.ThrowIfCancellationRequested();
-        var p = parents[i];
-        var a = values.AsSpan(i * stride, stride);
-        var inverseA = reciprocals.AsSpan(i * stride, stride);
         if (worker.Scratch.Length != stride) worker.Scratch = new double[stride];
-        foreach (var op in unary)
+        for (int i = first; i < end; i++)
         {
-            if (!UnaryAllowed(op, p)) continue;
-            var f = worker.Scratch;
-            for (int k = 0; k < stride; k++) f[k] = ExprSemantics.Unary(op, a[k]);
-            Consider(PairScreening.Single(f, worker.Target), new Key(op, i, -1), worker);
+            var p = parents[i];
+            var a = values.AsSpan(i * stride, stride);
+            foreach (var op in unary)
+            {
+                if (!UnaryAllowed(op, p)) continue;
+                var f = worker.Scratch;
+                for (int k = 0; k < stride; k++) f[k] = ExprSemantics.Unary(op, a[k]);
+                Consider(PairScreening.Single(f, worker.Target), new Key(op, i, -1), worker);
+            }
         }
 
         var sums = worker.Sums;
         bool sumGroup = add || subtract || absDiff;
-        int unitA = unitIds[i], budget = maxOperators - 1 - p.Operators;
+        // Partners: every older parent, and the new ones after i (the new ones up to i pair with i elsewhere).
         for (int j = 0; j < newEnd; j++)
         {
-            if (j == newStart && j <= i) j = i + 1;
+            if (j == newStart && j <= first) j = first + 1;
             if (j >= newEnd) break;
-            if (operatorCounts[j] > budget) continue;
             var b = values.AsSpan(j * stride, stride);
-            if (sumGroup && unitIds[j] == unitA)
+            var inverseB = reciprocals.AsSpan(j * stride, stride);
+            int unitB = unitIds[j], operatorsB = operatorCounts[j];
+            for (int i = first; i < end && (j < newStart || i < j); i++)
             {
-                PairScreening.SumGroup(a, b, worker.Target, sums);
-                if (add) Consider(sums[0], new Key(ExprOpCode.Add, i, j), worker);
-                if (subtract) Consider(sums[1], new Key(ExprOpCode.Sub, i, j), worker);
-                if (absDiff) Consider(sums[2], new Key(ExprOpCode.AbsDiff, i, j), worker);
-            }
+                if (operatorCounts[i] + operatorsB + 1 > maxOperators) continue;
+                var a = values.AsSpan(i * stride, stride);
+                if (sumGroup && unitIds[i] == unitB)
+                {
+                    PairScreening.SumGroup(a, b, worker.Target, sums);
+                    if (add) Consider(sums[0], new Key(ExprOpCode.Add, i, j), worker);
+                    if (subtract) Consider(sums[1], new Key(ExprOpCode.Sub, i, j), worker);
+                    if (absDiff) Consider(sums[2], new Key(ExprOpCode.AbsDiff, i, j), worker);
+                }
 
-            var (iOverJ, jOverI) = Quotients(i, j, lastRung: true);
-            if (multiply || iOverJ || jOverI)
-            {
-                PairScreening.ProductGroup(a, b, inverseA, reciprocals.AsSpan(j * stride, stride), worker.Target, sums);
-                if (multiply) Consider(sums[0], new Key(ExprOpCode.Mul, i, j), worker);
-                if (iOverJ) Consider(sums[1], new Key(ExprOpCode.Div, i, j), worker);
-                if (jOverI) Consider(sums[2], new Key(ExprOpCode.Div, j, i), worker);
+                var (iOverJ, jOverI) = Quotients(i, j, lastRung: true);
+                if (multiply || iOverJ || jOverI)
+                {
+                    PairScreening.ProductGroup(a, b, reciprocals.AsSpan(i * stride, stride), inverseB, worker.Target, sums);
+                    if (multiply) Consider(sums[0], new Key(ExprOpCode.Mul, i, j), worker);
+                    if (iOverJ) Consider(sums[1], new Key(ExprOpCode.Div, i, j), worker);
+                    if (jOverI) Consider(sums[2], new Key(ExprOpCode.Div, j, i), worker);
+                }
             }
         }
     }

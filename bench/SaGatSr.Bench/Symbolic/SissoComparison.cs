@@ -145,7 +145,8 @@ public static partial class Comparisons
             "--rungs", c.FeatureOperators > 1 ? "2" : "1", "--feature-operators", c.FeatureOperators.ToString(CultureInfo.InvariantCulture),
             "--max-terms", c.Dimensions.ToString(CultureInfo.InvariantCulture), "--subspace-size", c.SubspaceSize.ToString(CultureInfo.InvariantCulture),
             "--operators", string.Join(',', c.Operators), "--time-limit", "3600");
-        var engine = log.Split('\n').First(l => l.StartsWith("engine ", StringComparison.Ordinal));
+        var engine = log.Split('\n').First(l => l.Contains("engine sisso", StringComparison.Ordinal));
+        engine = engine[engine.IndexOf("engine sisso", StringComparison.Ordinal)..];
         long Number(string after) => long.Parse(new string(engine[(engine.IndexOf(after, StringComparison.Ordinal) + after.Length)..]
             .TrimStart().TakeWhile(ch => char.IsDigit(ch) || ch == ',').ToArray()).Replace(",", ""), CultureInfo.InvariantCulture);
         long scored = Number(": ");
