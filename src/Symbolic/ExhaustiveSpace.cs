@@ -476,6 +476,12 @@ internal sealed class ExhaustiveSpace
         public long Scored, Valid;
     }
 
+    private readonly ConcurrentDictionary<int, int[]> partnersByBudget = new();
+
+    /// <summary>Parents with at most <paramref name="budget"/> operators, in order (all of them when unbounded).</summary>
+    private int[] PartnersWithin(int budget) => partnersByBudget.GetOrAdd(Math.Min(budget, int.MaxValue - 1),
+        b => Enumerable.Range(0, parents.Count).Where(j => operatorCounts[j] <= b).ToArray());
+
     /// <summary>New parents extended together: each partner column is read once per tile, from L1, not once per parent.</summary>
     private const int TileSize = 8;
 
@@ -500,10 +506,14 @@ internal sealed class ExhaustiveSpace
 
         var sums = worker.Sums;
         bool sumGroup = add || subtract || absDiff;
-        // Partners: every older parent, and the new ones after i (the new ones up to i pair with i elsewhere).
-        for (int j = 0; j < newEnd; j++)
+        // Partners: every older parent, and the new ones after i (the new ones up to i pair with i elsewhere); with an
+        // operator limit only those light enough for the lightest parent of the tile.
+        int lightest = int.MaxValue;
+        for (int i = first; i < end; i++) lightest = Math.Min(lightest, operatorCounts[i]);
+        var partners = PartnersWithin(maxOperators == int.MaxValue ? int.MaxValue : maxOperators - 1 - lightest);
+        foreach (int j in partners)
         {
-            if (j == newStart && j <= first) j = first + 1;
+            if (j >= newStart && j <= first) continue;
             if (j >= newEnd) break;
             var b = values.AsSpan(j * stride, stride);
             var inverseB = reciprocals.AsSpan(j * stride, stride);
