@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using SaGatSr.Kernels.Expressions;
 using SaGatSr.Mpi;
@@ -111,6 +112,7 @@ internal sealed class ExhaustiveSpace
             var fresh = perParent.SelectMany(l => l).ToList();
             var kept = WithoutDuplicates(fresh);
             lastParentsStart = parents.Count;
+            EnsureCapacity(parents.Count + kept.Count);
             foreach (var (parent, column) in kept) AddParent(parent, column);
             RungSizes[rung] = kept.Count;
             progress?.Report(new SrProgress("sisso-space", 0.1 * rung / rungs,
@@ -122,13 +124,8 @@ internal sealed class ExhaustiveSpace
 
     private void AddParent(Parent parent, double[] column)
     {
-        double min = double.PositiveInfinity, minAbs = double.PositiveInfinity, maxAbs = 0;
-        foreach (var v in column)
-        {
-            min = Math.Min(min, v);
-            minAbs = Math.Min(minAbs, Math.Abs(v));
-            maxAbs = Math.Max(maxAbs, Math.Abs(v));
-        }
+        double min = TensorPrimitives.Min(column), minAbs = Math.Abs(TensorPrimitives.MinMagnitude(column)),
+            maxAbs = Math.Abs(TensorPrimitives.MaxMagnitude(column));
 
         int index = parents.Count;
         parents.Add(parent with { Min = min, MinAbs = minAbs, MaxAbs = maxAbs });
@@ -141,21 +138,21 @@ internal sealed class ExhaustiveSpace
 
         unitIds.Add(unitId);
         operatorCounts.Add(parent.Operators);
-        if ((index + 1) * stride > values.Length)
-        {
-            Array.Resize(ref values, Math.Max(stride * 64, values.Length * 2));
-            Array.Resize(ref reciprocals, values.Length);
-        }
+        if ((index + 1) * stride > values.Length) EnsureCapacity(Math.Max(64, 2 * (index + 1)));
 
         var padded = values.AsSpan(index * stride, stride);
-        var inverse = reciprocals.AsSpan(index * stride, stride);
-        for (int k = 0; k < stride; k++)
-        {
-            padded[k] = column[k < n ? k : 0];
-            inverse[k] = 1.0 / padded[k];
-        }
+        column.CopyTo(padded);
+        padded[n..].Fill(column[0]);
+        TensorPrimitives.Reciprocal(padded, reciprocals.AsSpan(index * stride, stride));
 
         if (parent.LastOp == ExprOpCode.Mul) RegisterProductParts(index);
+    }
+
+    private void EnsureCapacity(int parentCount)
+    {
+        if ((long)parentCount * stride <= values.Length) return;
+        Array.Resize(ref values, checked(parentCount * stride));
+        Array.Resize(ref reciprocals, values.Length);
     }
 
     private ReadOnlySpan<double> Column(int parent) => values.AsSpan(parent * stride, n);
@@ -269,7 +266,7 @@ internal sealed class ExhaustiveSpace
         var result = new List<(Parent, double[])>();
         foreach (var key in CandidatesOf(i, newStart, newEnd, lastRung: false))
         {
-            var column = new double[n];
+            var column = GC.AllocateUninitializedArray<double>(n);
             Evaluate(key, column);
             if (!IsValid(column, out _)) continue;
             result.Add((new Parent(ExprOf(key), NameOf(key), key.Op, OperatorsOf(key), UnitOf(key), 0, 0, 0), column));
@@ -376,17 +373,34 @@ internal sealed class ExhaustiveSpace
 
     private Unit UnitOf(Key key) => key.B < 0 ? Unit.Apply(key.Op, parents[key.A].Unit)! : Unit.Apply(key.Op, parents[key.A].Unit, parents[key.B].Unit)!;
 
-    /// <summary>Exact float64 values over the real samples, with the evaluator's scalar semantics.</summary>
+    /// <summary>Exact float64 values over the real samples, with the evaluator's semantics (<see cref="ExprSemantics"/>).</summary>
     private void Evaluate(Key key, Span<double> into)
     {
         var a = Column(key.A);
-        if (key.Op == ExprOpCode.Column) a.CopyTo(into);
-        else if (key.B < 0)
-            for (int k = 0; k < n; k++) into[k] = ExprSemantics.Unary(key.Op, a[k]);
-        else
+        into = into[..n];
+        var b = key.B < 0 ? default : Column(key.B);
+        switch (key.Op)
         {
-            var b = Column(key.B);
-            for (int k = 0; k < n; k++) into[k] = ExprSemantics.Binary(key.Op, a[k], b[k]);
+            case ExprOpCode.Column: a.CopyTo(into); break;
+            case ExprOpCode.Add: TensorPrimitives.Add(a, b, into); break;
+            case ExprOpCode.Sub: TensorPrimitives.Subtract(a, b, into); break;
+            case ExprOpCode.Mul: TensorPrimitives.Multiply(a, b, into); break;
+            case ExprOpCode.AbsDiff:
+                TensorPrimitives.Subtract(a, b, into);
+                TensorPrimitives.Abs(into, into);
+                break;
+            case ExprOpCode.Exp: TensorPrimitives.Exp(a, into); break;
+            case ExprOpCode.Sqrt: TensorPrimitives.Sqrt(a, into); break;
+            case ExprOpCode.Cbrt: TensorPrimitives.Cbrt(a, into); break;
+            case ExprOpCode.Abs: TensorPrimitives.Abs(a, into); break;
+            case ExprOpCode.Square: TensorPrimitives.Multiply(a, a, into); break;
+            case ExprOpCode.Cube:
+                TensorPrimitives.Multiply(a, a, into);
+                TensorPrimitives.Multiply(into, a, into);
+                break;
+            default: // protected division, reciprocal and log: NaN outside the domain, as every evaluator gives
+                for (int k = 0; k < n; k++) into[k] = key.B < 0 ? ExprSemantics.Unary(key.Op, a[k]) : ExprSemantics.Binary(key.Op, a[k], b[k]);
+                break;
         }
     }
 
@@ -452,19 +466,33 @@ internal sealed class ExhaustiveSpace
     /// <summary>This rank's contiguous share of the last rung's new parents, balanced by their number of partners.</summary>
     private (int From, int To) ShareOfLastRung(int newStart, int newEnd)
     {
-        long Partners(int i) => newStart + (newEnd - i - 1) + 1;
+        // Partners of i: the parents light enough for it that are older than the new ones or newer than i.
+        long Partners(int i)
+        {
+            var list = PartnersWithin(maxOperators == int.MaxValue ? int.MaxValue : maxOperators - 1 - operatorCounts[i]);
+            int older = LowerBound(list, newStart), after = LowerBound(list, i + 1), end = LowerBound(list, newEnd);
+            return older + Math.Max(0, end - after) + 1;
+        }
+
+        var weights = new long[newEnd - newStart];
         long total = 0;
-        for (int i = newStart; i < newEnd; i++) total += Partners(i);
+        for (int i = newStart; i < newEnd; i++) total += weights[i - newStart] = Partners(i);
         long before = 0;
         int from = newStart, to = newEnd;
         for (int i = newStart; i < newEnd; i++)
         {
             if (before * comm.Size < total * comm.Rank) from = i + 1;
             if (before * comm.Size < total * (comm.Rank + 1)) to = i + 1;
-            before += Partners(i);
+            before += weights[i - newStart];
         }
 
         return comm.Rank == 0 ? (newStart, to) : (Math.Min(from, to), to);
+    }
+
+    private static int LowerBound(int[] sorted, int value)
+    {
+        int index = Array.BinarySearch(sorted, value);
+        return index >= 0 ? index : ~index;
     }
 
     private sealed class Worker(Pool pool, double[] paddedTarget)
