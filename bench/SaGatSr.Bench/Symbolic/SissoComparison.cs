@@ -15,7 +15,7 @@ public static partial class Comparisons
 {
     private static void RegisterSissoMpi()
     {
-        Register("sisso-mpi", "exhaustive SISSO space vs the SISSO Fortran code at 1 and 2 MPI ranks; --sisso PATH --ranks 1,2 --cases planted,product,wide",
+        Register("sisso-mpi", "exhaustive SISSO space vs the SISSO Fortran code at 1 and 2 MPI ranks; --sisso PATH --ranks 1,2 --cases planted,product,wide,rung3",
             SissoSideBySide);
     }
 
@@ -32,13 +32,18 @@ public static partial class Comparisons
             500, 20, SissoAllOperators, 3, 1, 20, 0, x => 3 * (x[0] - x[1]) * (x[2] - x[3]) + 1),
         new("wide", "y = 2.5 x1/x2 - 1.2 x3^2 + 0.3 with 1% noise, 500 x 80, + - * / ^2 sqrt, fcomplexity 2, 2 dimensions, nf_sis 20",
             500, 80, ["+", "-", "*", "/", "^2", "sqrt"], 2, 2, 20, 0.01, x => 2.5 * x[0] / x[1] - 1.2 * x[2] * x[2] + 0.3),
+        new("rung3", "y = (x1-x2)(x3+x4)/(x1 x4) + 1, 300 x 4, + - * /, rung 3 (fcomplexity 7), 1 dimension, nf_sis 20",
+            300, 4, ["+", "-", "*", "/"], 7, 1, 20, 0, x => (x[0] - x[1]) * (x[2] + x[3]) / (x[0] * x[3]) + 1),
     ];
+
+    /// <summary>SISSO 3.5 derives the number of rungs from fcomplexity: a rung-r feature holds up to 2^r - 1 operators.</summary>
+    private static int SissoRungs(int featureOperators) => featureOperators switch { 0 => 0, 1 => 1, <= 3 => 2, <= 7 => 3, _ => 4 };
 
     private static int SissoSideBySide(string[] args)
     {
         string? sisso = Option(args, "--sisso", "") is { Length: > 0 } path ? Path.GetFullPath(path) : null;
         var ranks = Option(args, "--ranks", "1,2").Split(',').Select(int.Parse).ToArray();
-        var names = Option(args, "--cases", "planted,product,wide").Split(',');
+        var names = Option(args, "--cases", "planted,product,wide,rung3").Split(',');
         string work = Path.Combine(Path.GetTempPath(), "sagatsr-sisso-mpi");
         string cli = Path.Combine(RepositoryPaths.Root, "src", "Cli", "bin", "Release", "net10.0", "sagatsr.dll");
         if (!File.Exists(cli)) throw new FileNotFoundException($"{cli}: build the solution in Release first.");
@@ -56,7 +61,7 @@ public static partial class Comparisons
             {
                 var ours = RunOurs(c, folder, cli, r);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"SaGatSr  {r} rank(s): {ours.Seconds,7:F2} s, {ours.Scored:N0} candidates scored, {ours.Scored / ours.Seconds / r / 1e6:F2} M/s per core, space {ours.Space:N0}, RMSE {ours.Rmse:G6}"));
+                    $"SaGatSr  {r} rank(s): {ours.Seconds,7:F2} s (search {ours.Search:F2} s), {ours.Scored:N0} candidates scored, {ours.Scored / ours.Seconds / r / 1e6:F2} M/s per core, space {ours.Space:N0}, RMSE {ours.Rmse:G6}"));
                 Console.WriteLine($"         model: {ours.Model}");
                 if (sisso is null) continue;
                 var theirs = RunSisso(c, folder, sisso, r);
@@ -121,7 +126,8 @@ public static partial class Comparisons
 
     private static double Gaussian(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
-    private sealed record SideResult(double Seconds, long Scored, long Space, double Rmse, string Model, List<string> Subspace);
+    /// <summary>Wall seconds of the whole mpirun; Search: the search alone (sagatsr: without process start and table reading).</summary>
+    private sealed record SideResult(double Seconds, long Scored, long Space, double Rmse, string Model, List<string> Subspace, double Search = double.NaN);
 
     private static (double Seconds, string Output) Mpirun(int ranks, string folder, params string[] command)
     {
@@ -142,7 +148,7 @@ public static partial class Comparisons
     {
         string output = Path.Combine(folder, $"sagatsr-{ranks}");
         var (seconds, log) = Mpirun(ranks, folder, "dotnet", cli, "sr", "table.csv", "--target", "y", "--out", output, "--exhaustive",
-            "--rungs", c.FeatureOperators > 1 ? "2" : "1", "--feature-operators", c.FeatureOperators.ToString(CultureInfo.InvariantCulture),
+            "--rungs", SissoRungs(c.FeatureOperators).ToString(CultureInfo.InvariantCulture), "--feature-operators", c.FeatureOperators.ToString(CultureInfo.InvariantCulture),
             "--max-terms", c.Dimensions.ToString(CultureInfo.InvariantCulture), "--subspace-size", c.SubspaceSize.ToString(CultureInfo.InvariantCulture),
             "--operators", string.Join(',', c.Operators), "--time-limit", "3600");
         var engine = log.Split('\n').First(l => l.Contains("engine sisso", StringComparison.Ordinal));
@@ -150,11 +156,13 @@ public static partial class Comparisons
         long Number(string after) => long.Parse(new string(engine[(engine.IndexOf(after, StringComparison.Ordinal) + after.Length)..]
             .TrimStart().TakeWhile(ch => char.IsDigit(ch) || ch == ',').ToArray()).Replace(",", ""), CultureInfo.InvariantCulture);
         long scored = Number(": ");
+        int at = engine.IndexOf(" in ", StringComparison.Ordinal) + 4;
+        double search = double.Parse(engine[at..engine.IndexOf(" s", at, StringComparison.Ordinal)], CultureInfo.InvariantCulture);
         long space = Number("feature space of");
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "formulas.json")));
         var last = json.RootElement.GetProperty("formulas").EnumerateArray().Last();
         var subspace = File.ReadAllLines(Path.Combine(output, "subspaces.csv")).Skip(1).Select(l => l[(l.LastIndexOf(",\"", StringComparison.Ordinal) + 2)..^1]).ToList();
-        return new SideResult(seconds, scored, space, last.GetProperty("rmse").GetDouble(), last.GetProperty("formula").GetString()!, subspace);
+        return new SideResult(seconds, scored, space, last.GetProperty("rmse").GetDouble(), last.GetProperty("formula").GetString()!, subspace, search);
     }
 
     private static SideResult RunSisso(SissoCase c, string folder, string sisso, int ranks)
