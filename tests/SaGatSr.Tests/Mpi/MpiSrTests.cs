@@ -37,6 +37,7 @@ public class MpiSrTests
     [TestCase(false)]
     public void TwoRanksGiveTheOneRankFormulaAndSubspaces(bool exhaustive)
     {
+        MpiRun.RequireMpirun();
         var single = Path.Combine(work, $"single-{exhaustive}");
         var (oldOut, oldError) = (Console.Out, Console.Error);
         Console.SetOut(TextWriter.Null);
