@@ -193,7 +193,7 @@ internal sealed class ExhaustiveSpace
     /// <summary>True when the product parent is A*B and the other parent is A or B (by SISSO's name test).</summary>
     private bool IsFactorOf(int other, int product) => parents[product].LastOp == ExprOpCode.Mul && productParts.Contains(PairKey(product, other));
 
-    /// <summary>Which of a/b and b/a SISSO generates for parents a (the newer) and b.</summary>
+    /// <summary>Which of a/b and b/a SISSO generates for parents a (the newer) and b (below the last rung or at it).</summary>
     private (bool AOverB, bool BOverA) Quotients(int a, int b, bool lastRung)
     {
         if (!divide) return (false, false);
@@ -231,8 +231,8 @@ internal sealed class ExhaustiveSpace
         };
     }
 
-    /// <summary>Every candidate built on new parent i (unary, then with each partner j), in SISSO's order.</summary>
-    private IEnumerable<Key> CandidatesOf(int i, int newStart, int newEnd, bool lastRung)
+    /// <summary>Every feature of a rung below the last built on new parent i (unary, then with each partner j), in SISSO's order.</summary>
+    private IEnumerable<Key> CandidatesOf(int i, int newStart, int newEnd)
     {
         var p = parents[i];
         foreach (var op in unary)
@@ -248,14 +248,14 @@ internal sealed class ExhaustiveSpace
                 if (subtract)
                 {
                     yield return new Key(ExprOpCode.Sub, i, j);
-                    if (!lastRung) yield return new Key(ExprOpCode.Sub, j, i);
+                    yield return new Key(ExprOpCode.Sub, j, i);
                 }
 
                 if (absDiff) yield return new Key(ExprOpCode.AbsDiff, i, j);
             }
 
             if (multiply) yield return new Key(ExprOpCode.Mul, i, j);
-            var (iOverJ, jOverI) = Quotients(i, j, lastRung);
+            var (iOverJ, jOverI) = Quotients(i, j, lastRung: false);
             if (iOverJ) yield return new Key(ExprOpCode.Div, i, j);
             if (jOverI) yield return new Key(ExprOpCode.Div, j, i);
         }
@@ -264,7 +264,7 @@ internal sealed class ExhaustiveSpace
     private List<(Parent, double[])> Combine(int i, int newStart, int newEnd)
     {
         var result = new List<(Parent, double[])>();
-        foreach (var key in CandidatesOf(i, newStart, newEnd, lastRung: false))
+        foreach (var key in CandidatesOf(i, newStart, newEnd))
         {
             var column = GC.AllocateUninitializedArray<double>(n);
             Evaluate(key, column);
