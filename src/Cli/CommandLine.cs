@@ -195,7 +195,7 @@ internal static class CommandLine
             new Option<int>("--rungs") { Description = "SISSO: operator applications nested at most this deep.", DefaultValueFactory = _ => 2 },
             new Option<int>("--max-terms") { Description = "SISSO: largest number of terms in the linear model.", DefaultValueFactory = _ => 3 },
             new Option<string?>("--units") { Description = "SISSO: physical units of features, e.g. \"a=m;b=s;c=m s^-1\"; only dimensionally valid combinations are built." },
-            new Option<bool>("--exhaustive") { Description = "SISSO: build SISSO's full feature space with its rules (every rung extends every feature below it), streamed; features are bounded by --rungs and --feature-operators, models not by --max-complexity." },
+            new Option<bool>("--exhaustive") { Description = "SISSO: build SISSO's full feature space with its rules (every rung extends every feature below it), streamed; features are bounded by --rungs and --feature-operators, models not by --max-complexity. Runs on the CPU (a fused SIMD kernel) whatever --device says." },
             new Option<int>("--subspace-size") { Description = "SISSO: features screened into the subspace per model dimension (SISSO's nf_sis; default 100)." },
             new Option<int>("--rung-parents") { Description = "SISSO without --exhaustive: rungs >= 2 extend the primaries plus this many best lower-rung features.", DefaultValueFactory = _ => 60 },
             new Option<int>("--max-feature-complexity") { Description = "SISSO without --exhaustive: largest size (nodes) of one feature.", DefaultValueFactory = _ => 9 },

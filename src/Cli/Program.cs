@@ -28,8 +28,10 @@ public static class Program
             return 1;
         }
 
-        if (world.Size == 1) return Run(args, cancel.Token);
-        return RunAsRank(world, args, cancel.Token);
+        if (world.Size > 1) return RunAsRank(world, args, cancel.Token);
+        int exit = Run(args, cancel.Token);
+        Communicator.Shutdown(); // mpirun -np 1 started MPI too
+        return exit;
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ public abstract class Communicator
         {
             if (world is not null) return world;
             lock (InitLock)
-                return world ??= Launcher.IsMpiLaunch(out _) ? OpenMpi.Start() : new SingleProcess();
+                return world ??= Launcher.IsMpiLaunch() ? OpenMpi.Start() : new SingleProcess();
         }
     }
 

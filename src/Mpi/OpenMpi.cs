@@ -6,15 +6,11 @@ namespace SaGatSr.Mpi;
 public static class Launcher
 {
     /// <summary>
-    /// True when a launcher set the rank environment (OMPI_COMM_WORLD_SIZE, or PMIX_RANK under srun) and SAGATSR_MPI is not
-    /// "off". <paramref name="size"/> is the launcher's rank count (0 when unknown).
+    /// True when a launcher set the rank environment (OMPI_COMM_WORLD_SIZE, or PMIX_RANK under srun) and SAGATSR_MPI is not "off".
     /// </summary>
-    public static bool IsMpiLaunch(out int size)
-    {
-        size = int.TryParse(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE"), out int s) ? s : 0;
-        if (string.Equals(Environment.GetEnvironmentVariable("SAGATSR_MPI"), "off", StringComparison.OrdinalIgnoreCase)) return false;
-        return size > 0 || Environment.GetEnvironmentVariable("PMIX_RANK") is not null;
-    }
+    public static bool IsMpiLaunch() =>
+        !string.Equals(Environment.GetEnvironmentVariable("SAGATSR_MPI"), "off", StringComparison.OrdinalIgnoreCase)
+        && (Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is not null || Environment.GetEnvironmentVariable("PMIX_RANK") is not null);
 }
 
 /// <summary>

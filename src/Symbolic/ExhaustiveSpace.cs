@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using SaGatSr.Kernels.Expressions;
 using SaGatSr.Mpi;
 
@@ -43,6 +45,9 @@ internal sealed class ExhaustiveSpace
     private double[] values = [], reciprocals = [];
     private int lastParentsStart;
     private readonly HashSet<long> productParts = new();
+    // Per parent, for the hot loop: its unit as a small id (equal ids, equal units) and its operator count.
+    private readonly List<int> unitIds = new(), operatorCounts = new();
+    private readonly List<Unit> distinctUnits = new();
 
     private sealed record Parent(Expr Expr, string Name, ExprOpCode LastOp, int Operators, Unit Unit, double Min, double MinAbs, double MaxAbs);
 
@@ -107,6 +112,7 @@ internal sealed class ExhaustiveSpace
             var fresh = perParent.SelectMany(l => l).ToList();
             var kept = WithoutDuplicates(fresh);
             lastParentsStart = parents.Count;
+            EnsureCapacity(parents.Count + kept.Count);
             foreach (var (parent, column) in kept) AddParent(parent, column);
             RungSizes[rung] = kept.Count;
             progress?.Report(new SrProgress("sisso-space", 0.1 * rung / rungs,
@@ -118,31 +124,35 @@ internal sealed class ExhaustiveSpace
 
     private void AddParent(Parent parent, double[] column)
     {
-        double min = double.PositiveInfinity, minAbs = double.PositiveInfinity, maxAbs = 0;
-        foreach (var v in column)
-        {
-            min = Math.Min(min, v);
-            minAbs = Math.Min(minAbs, Math.Abs(v));
-            maxAbs = Math.Max(maxAbs, Math.Abs(v));
-        }
+        double min = TensorPrimitives.Min(column), minAbs = Math.Abs(TensorPrimitives.MinMagnitude(column)),
+            maxAbs = Math.Abs(TensorPrimitives.MaxMagnitude(column));
 
         int index = parents.Count;
         parents.Add(parent with { Min = min, MinAbs = minAbs, MaxAbs = maxAbs });
-        if ((index + 1) * stride > values.Length)
+        int unitId = distinctUnits.FindIndex(u => u.Equals(parent.Unit));
+        if (unitId < 0)
         {
-            Array.Resize(ref values, Math.Max(stride * 64, values.Length * 2));
-            Array.Resize(ref reciprocals, values.Length);
+            unitId = distinctUnits.Count;
+            distinctUnits.Add(parent.Unit);
         }
+
+        unitIds.Add(unitId);
+        operatorCounts.Add(parent.Operators);
+        if ((index + 1) * stride > values.Length) EnsureCapacity(Math.Max(64, 2 * (index + 1)));
 
         var padded = values.AsSpan(index * stride, stride);
-        var inverse = reciprocals.AsSpan(index * stride, stride);
-        for (int k = 0; k < stride; k++)
-        {
-            padded[k] = column[k < n ? k : 0];
-            inverse[k] = 1.0 / padded[k];
-        }
+        column.CopyTo(padded);
+        padded[n..].Fill(column[0]);
+        TensorPrimitives.Reciprocal(padded, reciprocals.AsSpan(index * stride, stride));
 
         if (parent.LastOp == ExprOpCode.Mul) RegisterProductParts(index);
+    }
+
+    private void EnsureCapacity(int parentCount)
+    {
+        if ((long)parentCount * stride <= values.Length) return;
+        Array.Resize(ref values, checked(parentCount * stride));
+        Array.Resize(ref reciprocals, values.Length);
     }
 
     private ReadOnlySpan<double> Column(int parent) => values.AsSpan(parent * stride, n);
@@ -183,7 +193,7 @@ internal sealed class ExhaustiveSpace
     /// <summary>True when the product parent is A*B and the other parent is A or B (by SISSO's name test).</summary>
     private bool IsFactorOf(int other, int product) => parents[product].LastOp == ExprOpCode.Mul && productParts.Contains(PairKey(product, other));
 
-    /// <summary>Which of a/b and b/a SISSO generates for parents a (the newer) and b.</summary>
+    /// <summary>Which of a/b and b/a SISSO generates for parents a (the newer) and b (below the last rung or at it).</summary>
     private (bool AOverB, bool BOverA) Quotients(int a, int b, bool lastRung)
     {
         if (!divide) return (false, false);
@@ -221,8 +231,8 @@ internal sealed class ExhaustiveSpace
         };
     }
 
-    /// <summary>Every candidate built on new parent i (unary, then with each partner j), in SISSO's order.</summary>
-    private IEnumerable<Key> CandidatesOf(int i, int newStart, int newEnd, bool lastRung)
+    /// <summary>Every feature of a rung below the last built on new parent i (unary, then with each partner j), in SISSO's order.</summary>
+    private IEnumerable<Key> CandidatesOf(int i, int newStart, int newEnd)
     {
         var p = parents[i];
         foreach (var op in unary)
@@ -238,14 +248,14 @@ internal sealed class ExhaustiveSpace
                 if (subtract)
                 {
                     yield return new Key(ExprOpCode.Sub, i, j);
-                    if (!lastRung) yield return new Key(ExprOpCode.Sub, j, i);
+                    yield return new Key(ExprOpCode.Sub, j, i);
                 }
 
                 if (absDiff) yield return new Key(ExprOpCode.AbsDiff, i, j);
             }
 
             if (multiply) yield return new Key(ExprOpCode.Mul, i, j);
-            var (iOverJ, jOverI) = Quotients(i, j, lastRung);
+            var (iOverJ, jOverI) = Quotients(i, j, lastRung: false);
             if (iOverJ) yield return new Key(ExprOpCode.Div, i, j);
             if (jOverI) yield return new Key(ExprOpCode.Div, j, i);
         }
@@ -254,9 +264,9 @@ internal sealed class ExhaustiveSpace
     private List<(Parent, double[])> Combine(int i, int newStart, int newEnd)
     {
         var result = new List<(Parent, double[])>();
-        foreach (var key in CandidatesOf(i, newStart, newEnd, lastRung: false))
+        foreach (var key in CandidatesOf(i, newStart, newEnd))
         {
-            var column = new double[n];
+            var column = GC.AllocateUninitializedArray<double>(n);
             Evaluate(key, column);
             if (!IsValid(column, out _)) continue;
             result.Add((new Parent(ExprOf(key), NameOf(key), key.Op, OperatorsOf(key), UnitOf(key), 0, 0, 0), column));
@@ -354,41 +364,43 @@ internal sealed class ExhaustiveSpace
         _ => Expr.Binary(key.Op, parents[key.A].Expr, parents[key.B].Expr),
     };
 
-    private string NameOf(Key key)
-    {
-        string a = parents[key.A].Name;
-        if (key.Op == ExprOpCode.Column) return a;
-        if (key.B < 0)
-            return key.Op switch
-            {
-                ExprOpCode.Exp => $"exp({a})", ExprOpCode.Log => $"log({a})", ExprOpCode.Sqrt => $"sqrt({a})",
-                ExprOpCode.Cbrt => $"cbrt({a})", ExprOpCode.Abs => $"abs({a})", ExprOpCode.Inverse => $"({a})^-1",
-                ExprOpCode.Square => $"({a})^2", _ => $"({a})^3",
-            };
-        string b = parents[key.B].Name;
-        return key.Op switch
-        {
-            ExprOpCode.Add => $"({a}+{b})", ExprOpCode.Sub => $"({a}-{b})", ExprOpCode.AbsDiff => $"abs({a}-{b})",
-            ExprOpCode.Mul => $"({a}*{b})", _ => $"({a}/{b})",
-        };
-    }
+    private string NameOf(Key key) => key.Op == ExprOpCode.Column
+        ? parents[key.A].Name
+        : ExprPrinter.SissoName(key.Op, parents[key.A].Name, key.B < 0 ? null : parents[key.B].Name);
 
     private int OperatorsOf(Key key) => key.Op == ExprOpCode.Column ? parents[key.A].Operators
         : parents[key.A].Operators + (key.B < 0 ? 0 : parents[key.B].Operators) + 1;
 
     private Unit UnitOf(Key key) => key.B < 0 ? Unit.Apply(key.Op, parents[key.A].Unit)! : Unit.Apply(key.Op, parents[key.A].Unit, parents[key.B].Unit)!;
 
-    /// <summary>Exact float64 values over the real samples, with the evaluator's scalar semantics.</summary>
+    /// <summary>Exact float64 values over the real samples, with the evaluator's semantics (<see cref="ExprSemantics"/>).</summary>
     private void Evaluate(Key key, Span<double> into)
     {
         var a = Column(key.A);
-        if (key.Op == ExprOpCode.Column) a.CopyTo(into);
-        else if (key.B < 0)
-            for (int k = 0; k < n; k++) into[k] = ExprSemantics.Unary(key.Op, a[k]);
-        else
+        into = into[..n];
+        var b = key.B < 0 ? default : Column(key.B);
+        switch (key.Op)
         {
-            var b = Column(key.B);
-            for (int k = 0; k < n; k++) into[k] = ExprSemantics.Binary(key.Op, a[k], b[k]);
+            case ExprOpCode.Column: a.CopyTo(into); break;
+            case ExprOpCode.Add: TensorPrimitives.Add(a, b, into); break;
+            case ExprOpCode.Sub: TensorPrimitives.Subtract(a, b, into); break;
+            case ExprOpCode.Mul: TensorPrimitives.Multiply(a, b, into); break;
+            case ExprOpCode.AbsDiff:
+                TensorPrimitives.Subtract(a, b, into);
+                TensorPrimitives.Abs(into, into);
+                break;
+            case ExprOpCode.Exp: TensorPrimitives.Exp(a, into); break;
+            case ExprOpCode.Sqrt: TensorPrimitives.Sqrt(a, into); break;
+            case ExprOpCode.Cbrt: TensorPrimitives.Cbrt(a, into); break;
+            case ExprOpCode.Abs: TensorPrimitives.Abs(a, into); break;
+            case ExprOpCode.Square: TensorPrimitives.Multiply(a, a, into); break;
+            case ExprOpCode.Cube:
+                TensorPrimitives.Multiply(a, a, into);
+                TensorPrimitives.Multiply(into, a, into);
+                break;
+            default: // protected division, reciprocal and log: NaN outside the domain, as every evaluator gives
+                for (int k = 0; k < n; k++) into[k] = key.B < 0 ? ExprSemantics.Unary(key.Op, a[k]) : ExprSemantics.Binary(key.Op, a[k], b[k]);
+                break;
         }
     }
 
@@ -422,12 +434,12 @@ internal sealed class ExhaustiveSpace
         {
             var (from, to) = ShareOfLastRung(newStart, newEnd);
             long done = 0, total = to - from;
-            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(from, to, Math.Max(1, (to - from) / 256 + 1)),
+            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(from, to, TileSize),
                 new ParallelOptions { CancellationToken = cancel },
                 () => new Worker(new Pool(this, count, unitTarget, exclude), paddedTarget),
                 (range, _, worker) =>
                 {
-                    for (int i = range.Item1; i < range.Item2; i++) ScanLastRung(i, newStart, newEnd, worker);
+                    ScanLastRung(range.Item1, range.Item2, newStart, newEnd, worker);
                     long finished = Interlocked.Add(ref done, range.Item2 - range.Item1);
                     if (comm.IsRoot) progress?.Report(new SrProgress("sisso-screen", (double)finished / Math.Max(1, total), $"{finished:N0}/{total:N0} parents extended"));
                     return worker;
@@ -454,19 +466,33 @@ internal sealed class ExhaustiveSpace
     /// <summary>This rank's contiguous share of the last rung's new parents, balanced by their number of partners.</summary>
     private (int From, int To) ShareOfLastRung(int newStart, int newEnd)
     {
-        long Partners(int i) => newStart + (newEnd - i - 1) + 1;
+        // Partners of i: the parents light enough for it that are older than the new ones or newer than i.
+        long Partners(int i)
+        {
+            var list = PartnersWithin(maxOperators == int.MaxValue ? int.MaxValue : maxOperators - 1 - operatorCounts[i]);
+            int older = LowerBound(list, newStart), after = LowerBound(list, i + 1), end = LowerBound(list, newEnd);
+            return older + Math.Max(0, end - after) + 1;
+        }
+
+        var weights = new long[newEnd - newStart];
         long total = 0;
-        for (int i = newStart; i < newEnd; i++) total += Partners(i);
+        for (int i = newStart; i < newEnd; i++) total += weights[i - newStart] = Partners(i);
         long before = 0;
         int from = newStart, to = newEnd;
         for (int i = newStart; i < newEnd; i++)
         {
             if (before * comm.Size < total * comm.Rank) from = i + 1;
             if (before * comm.Size < total * (comm.Rank + 1)) to = i + 1;
-            before += Partners(i);
+            before += weights[i - newStart];
         }
 
         return comm.Rank == 0 ? (newStart, to) : (Math.Min(from, to), to);
+    }
+
+    private static int LowerBound(int[] sorted, int value)
+    {
+        int index = Array.BinarySearch(sorted, value);
+        return index >= 0 ? index : ~index;
     }
 
     private sealed class Worker(Pool pool, double[] paddedTarget)
@@ -478,58 +504,81 @@ internal sealed class ExhaustiveSpace
         public long Scored, Valid;
     }
 
-    /// <summary>Scores every last-rung candidate built on new parent i; offers those that may reach the pool exactly.</summary>
-    private void ScanLastRung(int i, int newStart, int newEnd, Worker worker)
+    private readonly ConcurrentDictionary<int, int[]> partnersByBudget = new();
+
+    /// <summary>Parents with at most <paramref name="budget"/> operators, in order (all of them when unbounded).</summary>
+    private int[] PartnersWithin(int budget) => partnersByBudget.GetOrAdd(Math.Min(budget, int.MaxValue - 1),
+        b => Enumerable.Range(0, parents.Count).Where(j => operatorCounts[j] <= b).ToArray());
+
+    /// <summary>New parents extended together: each partner column is read once per tile, from L1, not once per parent.</summary>
+    private const int TileSize = 8;
+
+    /// <summary>Scores every last-rung candidate built on the new parents [first, end); offers those that may reach the pool exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScanLastRung(int first, int end, int newStart, int newEnd, Worker worker)
     {
         cancel.ThrowIfCancellationRequested();
-        var pool = worker.Pool;
-        var p = parents[i];
-        var a = values.AsSpan(i * stride, stride);
-        var inverseA = reciprocals.AsSpan(i * stride, stride);
         if (worker.Scratch.Length != stride) worker.Scratch = new double[stride];
-        foreach (var op in unary)
+        for (int i = first; i < end; i++)
         {
-            if (!UnaryAllowed(op, p)) continue;
-            var f = worker.Scratch;
-            for (int k = 0; k < stride; k++) f[k] = ExprSemantics.Unary(op, a[k]);
-            Consider(PairScreening.Single(f, worker.Target), new Key(op, i, -1), worker);
+            var p = parents[i];
+            var a = values.AsSpan(i * stride, stride);
+            foreach (var op in unary)
+            {
+                if (!UnaryAllowed(op, p)) continue;
+                var f = worker.Scratch;
+                for (int k = 0; k < stride; k++) f[k] = ExprSemantics.Unary(op, a[k]);
+                Consider(PairScreening.Single(f, worker.Target), new Key(op, i, -1), worker);
+            }
         }
 
         var sums = worker.Sums;
-        for (int j = 0; j < newEnd; j++)
+        bool sumGroup = add || subtract || absDiff;
+        // Partners: every older parent, and the new ones after i (the new ones up to i pair with i elsewhere); with an
+        // operator limit only those light enough for the lightest parent of the tile.
+        int lightest = int.MaxValue;
+        for (int i = first; i < end; i++) lightest = Math.Min(lightest, operatorCounts[i]);
+        var partners = PartnersWithin(maxOperators == int.MaxValue ? int.MaxValue : maxOperators - 1 - lightest);
+        foreach (int j in partners)
         {
-            if (j == newStart && j <= i) j = i + 1;
+            if (j >= newStart && j <= first) continue;
             if (j >= newEnd) break;
-            var q = parents[j];
-            if (p.Operators + q.Operators + 1 > maxOperators) continue;
             var b = values.AsSpan(j * stride, stride);
-            if ((add || subtract || absDiff) && p.Unit.Equals(q.Unit))
+            var inverseB = reciprocals.AsSpan(j * stride, stride);
+            int unitB = unitIds[j], operatorsB = operatorCounts[j];
+            for (int i = first; i < end && (j < newStart || i < j); i++)
             {
-                PairScreening.SumGroup(a, b, worker.Target, sums);
-                if (add) Consider(sums[0], new Key(ExprOpCode.Add, i, j), worker);
-                if (subtract) Consider(sums[1], new Key(ExprOpCode.Sub, i, j), worker);
-                if (absDiff) Consider(sums[2], new Key(ExprOpCode.AbsDiff, i, j), worker);
-            }
+                if (operatorCounts[i] + operatorsB + 1 > maxOperators) continue;
+                var a = values.AsSpan(i * stride, stride);
+                if (sumGroup && unitIds[i] == unitB)
+                {
+                    PairScreening.SumGroup(a, b, worker.Target, sums);
+                    if (add) Consider(sums[0], new Key(ExprOpCode.Add, i, j), worker);
+                    if (subtract) Consider(sums[1], new Key(ExprOpCode.Sub, i, j), worker);
+                    if (absDiff) Consider(sums[2], new Key(ExprOpCode.AbsDiff, i, j), worker);
+                }
 
-            var (iOverJ, jOverI) = Quotients(i, j, lastRung: true);
-            if (multiply || iOverJ || jOverI)
-            {
-                PairScreening.ProductGroup(a, b, inverseA, reciprocals.AsSpan(j * stride, stride), worker.Target, sums);
-                if (multiply) Consider(sums[0], new Key(ExprOpCode.Mul, i, j), worker);
-                if (iOverJ) Consider(sums[1], new Key(ExprOpCode.Div, i, j), worker);
-                if (jOverI) Consider(sums[2], new Key(ExprOpCode.Div, j, i), worker);
+                var (iOverJ, jOverI) = Quotients(i, j, lastRung: true);
+                if (multiply || iOverJ || jOverI)
+                {
+                    PairScreening.ProductGroup(a, b, reciprocals.AsSpan(i * stride, stride), inverseB, worker.Target, sums);
+                    if (multiply) Consider(sums[0], new Key(ExprOpCode.Mul, i, j), worker);
+                    if (iOverJ) Consider(sums[1], new Key(ExprOpCode.Div, i, j), worker);
+                    if (jOverI) Consider(sums[2], new Key(ExprOpCode.Div, j, i), worker);
+                }
             }
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Consider(in CandidateSums sums, Key key, Worker worker)
     {
         worker.Scored++;
         // Counted as SISSO counts (not constant to 1e-8, finite); an rms spread of 1e-8 stands in for its max spread.
         double spread = sums.CentredSumOfSquares(n);
         if (double.IsFinite(spread) && spread > n * TieTolerance * TieTolerance) worker.Valid++;
-        double fast = sums.Correlation(n);
         // The fused score is within round-off of the exact one; candidates near the bar are rescored exactly.
+        double fast = sums.Correlation(n);
         if (fast >= worker.Pool.Threshold - 1e-9) worker.Pool.Offer(key);
     }
 

@@ -94,6 +94,23 @@ public static class ExprPrinter
     public static string Latex(Expr e, Func<int, string> name) => Print(e, name, Notation.Latex);
     public static string CSharp(Expr e, Func<int, string> name) => Print(e, name, Notation.CSharp);
 
+    /// <summary>The notation of the SISSO code's feature names, e.g. "((x1/x2)-(x3)^2)", for comparing subspaces with it.</summary>
+    public static string Sisso(Expr e, Func<int, string> name) => e.Op switch
+    {
+        ExprOpCode.Column => name(e.Feature),
+        ExprOpCode.Constant => Number(e.Value, Notation.PreciseText),
+        _ => SissoName(e.Op, Sisso(e.Left!, name), e.Right is null ? null : Sisso(e.Right, name)),
+    };
+
+    /// <summary>SISSO's name of op applied to features named a (and b).</summary>
+    internal static string SissoName(ExprOpCode op, string a, string? b) => op switch
+    {
+        ExprOpCode.Add => $"({a}+{b})", ExprOpCode.Sub => $"({a}-{b})", ExprOpCode.Mul => $"({a}*{b})", ExprOpCode.Div => $"({a}/{b})",
+        ExprOpCode.AbsDiff => $"abs({a}-{b})", ExprOpCode.Inverse => $"({a})^-1", ExprOpCode.Square => $"({a})^2",
+        ExprOpCode.Cube => $"({a})^3", ExprOpCode.Neg => $"(-{a})",
+        _ => $"{op.ToString().ToLowerInvariant()}({a})",
+    };
+
     private static string Print(Expr e, Func<int, string> name, Notation notation)
     {
         var sb = new StringBuilder();

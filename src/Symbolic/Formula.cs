@@ -105,7 +105,11 @@ public sealed class Formula
 }
 
 /// <summary>A feature SIS put in the subspace for <paramref name="Dimension"/>-term models, with its |correlation| then.</summary>
-public sealed record ScreenedFeature(int Dimension, Expr Feature, string Text, double Score);
+public sealed record ScreenedFeature(int Dimension, Expr Feature, string Text, double Score)
+{
+    /// <summary>The feature in the SISSO code's notation (as in its SIS_subspaces/Uspace.expressions).</summary>
+    public string SissoText { get; init; } = "";
+}
 
 public sealed class SrResult
 {

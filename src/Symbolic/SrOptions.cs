@@ -34,7 +34,8 @@ public sealed class SrOptions
     public int RungParentLimit { get; set; } = 60;
     /// <summary>
     /// SISSO's full feature space and semantics (see <see cref="ExhaustiveSpace"/>): every rung extends every feature below
-    /// it, streamed; features are bounded by Rungs and MaxFeatureOperators, models not by MaxComplexity.
+    /// it, streamed; features are bounded by Rungs and MaxFeatureOperators, models not by MaxComplexity. It scores on the
+    /// CPU (<see cref="Kernels.Expressions.PairScreening"/>) whatever Device says.
     /// </summary>
     public bool Exhaustive { get; set; }
     /// <summary>Exhaustive space: features whose largest magnitude is outside this range are never selected (SISSO's fmax_min, fmax_max).</summary>

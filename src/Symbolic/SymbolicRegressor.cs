@@ -37,7 +37,10 @@ public static class SymbolicRegressor
             evaluations = comm.AllReduce(engine.Evaluations, ReduceOp.Sum);
             stages = engine.StageSeconds;
             spaceSize = engine.SpaceSize;
-            subspaces = engine.Subspaces.Select(s => new ScreenedFeature(s.Dimension, s.Feature, ExprPrinter.Text(s.Feature, i => x.Names[i]), s.Score)).ToList();
+            subspaces = engine.Subspaces.Select(s => new ScreenedFeature(s.Dimension, s.Feature, ExprPrinter.Text(s.Feature, i => x.Names[i]), s.Score)
+            {
+                SissoText = ExprPrinter.Sisso(s.Feature, i => x.Names[i]),
+            }).ToList();
         }
         else
         {

@@ -62,7 +62,9 @@ internal static class SrCommand
             SymbolicRegressor.Fit(table, y, options, new Progress<SrProgress>(p =>
                 sink.Report(p.Fraction, $"{p.Stage}: {p.Message}")), cancel, Communicator.World));
 
-    /// <summary>formulas.txt, formulas.tex, formulas.json (full precision), best_formula.cs, pareto.csv, pareto.png and (SISSO) subspaces.txt.</summary>
+    private static string Quoted(string text) => "\"" + text.Replace("\"", "\"\"") + "\"";
+
+    /// <summary>formulas.txt, formulas.tex, formulas.json (full precision), best_formula.cs, pareto.csv, pareto.png and (SISSO) subspaces.csv.</summary>
     public static void WriteReport(string folder, SrResult result, string target)
     {
         var text = new StringBuilder();
@@ -82,8 +84,9 @@ internal static class SrCommand
         FormulaReport.WriteParetoCsv(result, Path.Combine(folder, "pareto.csv"));
         FormulaReport.WriteJson(result, target, Path.Combine(folder, "formulas.json"));
         if (result.Subspaces.Count > 0)
-            File.WriteAllLines(Path.Combine(folder, "subspaces.txt"), result.Subspaces.Select(s =>
-                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Dimension} {s.Score:F6} {s.Text}")));
+            File.WriteAllLines(Path.Combine(folder, "subspaces.csv"), result.Subspaces.Select(s =>
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Dimension},{s.Score:R},{Quoted(s.Text)},{Quoted(s.SissoText)}"))
+                .Prepend("dimension,score,feature,sisso_notation"));
         int chosen = result.ParetoFront.ToList().IndexOf(result.Best);
         Plots.Pareto(Path.Combine(folder, "pareto.png"), $"Pareto front: {target}",
             result.ParetoFront.Select(f => (f.Complexity, f.Rmse)).ToArray(), chosen, "RMSE (the front is Pareto-optimal in RMSE)");

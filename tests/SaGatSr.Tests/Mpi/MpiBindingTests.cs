@@ -15,6 +15,15 @@ public class MpiBindingTests
     }
 
     [Test]
+    public void TheCommandLineEndsMpiCleanlyOnOneRank()
+    {
+        // mpirun -np 1 starts MPI in the one process too; leaving without MPI_Finalize makes mpirun report a failure.
+        var result = MpiRun.Dotnet(1, "sagatsr.dll", ["devices"]);
+        Assert.That(result.Exit, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Output + result.Errors, Does.Not.Contain("exiting improperly"), result.ToString());
+    }
+
+    [Test]
     public void WithoutMpirunTheProgramIsOneProcess()
     {
         var result = MpiRun.Dotnet(0, "SaGatSr.MpiCheck.dll", []);

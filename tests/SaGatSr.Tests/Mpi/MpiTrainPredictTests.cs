@@ -49,6 +49,7 @@ public class MpiTrainPredictTests
     [Test, Order(1)]
     public void TrainingOnTwoRanksFollowsTheOneRankRun()
     {
+        MpiRun.RequireMpirun();
         var single = Path.Combine(work, "train-1");
         Assert.That(RunHere(TrainArguments(single)), Is.EqualTo(0));
 
@@ -71,6 +72,7 @@ public class MpiTrainPredictTests
     [Test, Order(2)]
     public void PredictionOnTwoRanksWritesTheOneRankCsvInInputOrder()
     {
+        MpiRun.RequireMpirun();
         var model = Path.Combine(work, "train-1", "model.sagat");
         var bad = Path.Combine(work, "broken.vasp");
         File.WriteAllText(bad, "not a POSCAR\n");

@@ -1,3 +1,4 @@
+using SaGatSr.Kernels.Expressions;
 using SaGatSr.Symbolic;
 
 namespace SaGatSr.Tests.Symbolic;
@@ -32,6 +33,19 @@ public class ExhaustiveSpaceTests
     }
 
     [Test]
+    public void SissoNotationMatchesTheReferenceCodesNames()
+    {
+        Expr x1 = Expr.Var(0), x2 = Expr.Var(1), x3 = Expr.Var(2);
+        string Name(Expr e) => ExprPrinter.Sisso(e, i => $"x{i + 1}");
+        var feature = Expr.Binary(ExprOpCode.Sub, Expr.Binary(ExprOpCode.Div, x1, x2),
+            Expr.Unary(ExprOpCode.Square, x3));
+        Assert.That(Name(feature), Is.EqualTo("((x1/x2)-(x3)^2)"));
+        Assert.That(Name(Expr.Binary(ExprOpCode.AbsDiff, Expr.Unary(ExprOpCode.Sqrt, x1),
+            Expr.Binary(ExprOpCode.Add, x2, x3))), Is.EqualTo("abs(sqrt(x1)-(x2+x3))"));
+        Assert.That(Name(Expr.Unary(ExprOpCode.Inverse, x2)), Is.EqualTo("(x2)^-1"));
+    }
+
+    [Test]
     public void FindsTheProductOfDifferencesAsOneFeature()
     {
         // Neither difference correlates with y alone, so a space that extends only the best rung-1 features misses it.
@@ -47,7 +61,7 @@ public class ExhaustiveSpaceTests
         {
             ["1"] = 1, ["x1*x3"] = 3, ["x1*x4"] = -3, ["x2*x3"] = -3, ["x2*x4"] = 3,
         });
-        Assert.That(result.Best.Expression.Nodes().Count(e => e.Op == SaGatSr.Kernels.Expressions.ExprOpCode.Mul), Is.EqualTo(2), result.Best.ToText());
+        Assert.That(result.Best.Expression.Nodes().Count(e => e.Op == ExprOpCode.Mul), Is.EqualTo(2), result.Best.ToText());
     }
 
     [Test]

@@ -43,16 +43,21 @@ public class PairScreeningTests
         var (pa, pb, pt) = (Padded(a, true), Padded(b, true), Padded(t, false));
         var (ia, ib) = (pa.Select(v => 1 / v).ToArray(), pb.Select(v => 1 / v).ToArray());
         var sums = new CandidateSums[3];
+        // The dispatching entry points, and the 256-bit path that machines without AVX-512 take.
+        foreach (var width in new[] { "dispatch", "256" })
+        {
+            if (width == "dispatch") PairScreening.SumGroup(pa, pb, pt, sums);
+            else PairScreening.SumGroup256(pa, pb, pt, sums);
+            AssertSums(sums[0], Reference(a.Zip(b, (x, y) => x + y).ToArray(), t), $"a + b, {width}");
+            AssertSums(sums[1], Reference(a.Zip(b, (x, y) => x - y).ToArray(), t), $"a - b, {width}");
+            AssertSums(sums[2], Reference(a.Zip(b, (x, y) => Math.Abs(x - y)).ToArray(), t), $"|a - b|, {width}");
 
-        PairScreening.SumGroup(pa, pb, pt, sums);
-        AssertSums(sums[0], Reference(a.Zip(b, (x, y) => x + y).ToArray(), t), "a + b");
-        AssertSums(sums[1], Reference(a.Zip(b, (x, y) => x - y).ToArray(), t), "a - b");
-        AssertSums(sums[2], Reference(a.Zip(b, (x, y) => Math.Abs(x - y)).ToArray(), t), "|a - b|");
-
-        PairScreening.ProductGroup(pa, pb, ia, ib, pt, sums);
-        AssertSums(sums[0], Reference(a.Zip(b, (x, y) => x * y).ToArray(), t), "a * b");
-        AssertSums(sums[1], Reference(a.Zip(b, (x, y) => x / y).ToArray(), t), "a / b");
-        AssertSums(sums[2], Reference(a.Zip(b, (x, y) => y / x).ToArray(), t), "b / a");
+            if (width == "dispatch") PairScreening.ProductGroup(pa, pb, ia, ib, pt, sums);
+            else PairScreening.ProductGroup256(pa, pb, ia, ib, pt, sums);
+            AssertSums(sums[0], Reference(a.Zip(b, (x, y) => x * y).ToArray(), t), $"a * b, {width}");
+            AssertSums(sums[1], Reference(a.Zip(b, (x, y) => x / y).ToArray(), t), $"a / b, {width}");
+            AssertSums(sums[2], Reference(a.Zip(b, (x, y) => y / x).ToArray(), t), $"b / a, {width}");
+        }
 
         AssertSums(PairScreening.Single(pa, pt), Reference(a, t), "a");
     }
