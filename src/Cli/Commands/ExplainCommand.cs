@@ -33,13 +33,15 @@ internal static class ExplainCommand
         if (!Directory.Exists(dataset))
             throw new DirectoryNotFoundException($"{dataset}: the shipped demo dataset is missing from the build output.");
         var training = new TrainArguments(dataset, null, Path.Combine(output, "model"), device, epochs, 8, 3e-3f, 32, 4, 2, 8.0,
-            12, "sae", null, 0.8, 0.1, 42, 40, "mse", true);
+            12, "sae", null, 0.8, 0.1, 42, 40, "mse", true, "sae", "plateau", 0, 0, 1e-4f, 40);
         var sr = new SrArguments("sisso", null, 20, 60, 1, 2, 2, device);
         return Run(new ExplainArguments(training, sr, output, null, null, WithPrediction: false), cancel);
     }
 
     public static int Run(ExplainArguments arguments, CancellationToken cancel)
     {
+        if (arguments.Training.Encoder != "sae" && arguments.ModelPath is null)
+            throw new ArgumentException($"explain screens features by SAE importance; --encoder {arguments.Training.Encoder} ranks none. Use --encoder sae.");
         var total = Stopwatch.StartNew();
         Directory.CreateDirectory(arguments.Output);
         using var backend = DevicesCommand.Open(arguments.Training.Device);

@@ -11,18 +11,19 @@ namespace SaGatSr.Cli.Commands;
 
 internal sealed record TrainArguments(string Dataset, string? Target, string Output, string? Device, int Epochs, int BatchSize,
     float LearningRate, int Hidden, int Heads, int Layers, double Cutoff, int MaxNeighbors, string Featurizer, string? SplitFile,
-    double TrainRatio, double ValidationRatio, int Seed, int Patience, string Loss, bool Resume)
+    double TrainRatio, double ValidationRatio, int Seed, int Patience, string Loss, bool Resume, string Encoder, string Schedule,
+    double WarmupEpochs, float EmaDecay, float WeightDecay, int GaussianCount)
 {
     public TrainingOptions ToTrainingOptions() => new()
     {
         Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, SplitFile = SplitFile, TrainRatio = TrainRatio,
         ValidationRatio = ValidationRatio, Seed = Seed, Patience = Patience, Loss = Loss, CheckpointDirectory = Output,
-        Resume = Resume,
+        Resume = Resume, Schedule = Schedule, WarmupEpochs = WarmupEpochs, EmaDecay = EmaDecay, WeightDecay = WeightDecay,
     };
 
-    public SaGatConfig ToArchitecture() => new() { Hidden = Hidden, Heads = Heads, Layers = Layers, Seed = Seed };
+    public SaGatConfig ToArchitecture() => new() { Hidden = Hidden, Heads = Heads, Layers = Layers, Seed = Seed, Encoder = Encoder };
 
-    public GraphOptions ToGraphOptions() => new() { Cutoff = Cutoff, MaxNeighbors = MaxNeighbors };
+    public GraphOptions ToGraphOptions() => new() { Cutoff = Cutoff, MaxNeighbors = MaxNeighbors, GaussianCount = GaussianCount };
 }
 
 /// <summary>A dataset with one target chosen and every structure turned into a graph and features.</summary>

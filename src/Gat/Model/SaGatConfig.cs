@@ -16,6 +16,12 @@ public sealed record SaGatConfig
     [JsonIgnore]
     public int FeatureCount => FeatureNames.Length;
 
+    /// <summary>
+    /// How an atom's features become its first hidden vector: "sae" (self-adaptable encoding, which also ranks the
+    /// features) or "fcn" (one fully connected layer over the whole feature vector; no ranking).
+    /// </summary>
+    public string Encoder { get; init; } = "sae";
+
     /// <summary>Width of every atom's hidden vector, and of each feature's SAE projection.</summary>
     public int Hidden { get; init; } = 48;
 
@@ -41,6 +47,8 @@ public sealed record SaGatConfig
         if (FeatureNames.Length == 0) throw new ArgumentException("The model needs at least one input feature.");
         if (FeatureDescriptions.Length != FeatureNames.Length)
             throw new ArgumentException("Every feature needs a description.");
+        if (Encoder is not ("sae" or "fcn"))
+            throw new ArgumentException($"Encoder must be sae or fcn, not '{Encoder}'.");
         if (Hidden <= 0 || Heads <= 0 || Hidden % Heads != 0)
             throw new ArgumentException($"Hidden size {Hidden} must be a positive multiple of the head count {Heads}.");
         if (Layers < 0) throw new ArgumentException("Layer count must be zero or more.");

@@ -3,10 +3,11 @@ using SaGatSr.Kernels;
 
 namespace SaGatSr.Gat.Model;
 
-/// <summary>SAE encoder, GAT layers, mean pooling over each crystal's atoms, and an MLP regression head.</summary>
+/// <summary>SAE (or FCN) encoder, GAT layers, mean pooling over each crystal's atoms, and an MLP regression head.</summary>
 public sealed class SaGatModel : Module
 {
-    private readonly SaeEncoder encoder;
+    private readonly SaeEncoder? sae;
+    private readonly FcnEncoder? fcn;
     private readonly GatLayer[] layers;
     private readonly Linear headHidden;
     private readonly Linear headOutput;
@@ -17,7 +18,8 @@ public sealed class SaGatModel : Module
         Config = config;
         Backend = backend;
         var rng = new Random(config.Seed);
-        encoder = AddModule("sae", new SaeEncoder(backend, config.FeatureCount, config.Hidden, rng));
+        if (config.Encoder == "fcn") fcn = AddModule("fcn", new FcnEncoder(backend, config.FeatureCount, config.Hidden, rng));
+        else sae = AddModule("sae", new SaeEncoder(backend, config.FeatureCount, config.Hidden, rng));
         layers = new GatLayer[config.Layers];
         for (int i = 0; i < layers.Length; i++)
             layers[i] = AddModule($"gat{i}",
@@ -30,10 +32,18 @@ public sealed class SaGatModel : Module
 
     public IComputeBackend Backend { get; }
 
-    /// <returns>Normalised predictions [crystals, 1] and SAE importance coefficients [atoms * features, 1].</returns>
-    public (Tensor Prediction, Tensor Importance) Forward(DeviceGraphBatch batch)
+    /// <summary>Whether the encoder ranks the features (SAE); an FCN encoder has no importance coefficients.</summary>
+    public bool HasImportance => sae is not null;
+
+    /// <returns>
+    /// Normalised predictions [crystals, 1] and the SAE importance coefficients [atoms * features, 1] (null for an FCN encoder).
+    /// </returns>
+    public (Tensor Prediction, Tensor? Importance) Forward(DeviceGraphBatch batch)
     {
-        var (atoms, importance) = encoder.Forward(batch);
+        Tensor atoms;
+        Tensor? importance = null;
+        if (sae is not null) (atoms, importance) = sae.Forward(batch);
+        else atoms = fcn!.Forward(batch);
         foreach (var layer in layers) atoms = layer.Forward(atoms, batch);
         var crystals = Ops.SegmentMean(atoms, batch.CrystalAtoms);
         var prediction = headOutput.Forward(Ops.Silu(headHidden.Forward(crystals)));

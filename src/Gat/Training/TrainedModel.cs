@@ -54,7 +54,7 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
             var (prediction, coefficients) = Network.Forward(batch);
             var values = prediction.ToArray();
             for (int i = 0; i < count; i++) predictions[start + i] = scaler.Restore(values[i]);
-            importance?.Add(coefficients.ToArray(), batch.NodeOffsets);
+            if (importance is not null && coefficients is not null) importance.Add(coefficients.ToArray(), batch.NodeOffsets);
         }
 
         return predictions;
@@ -63,6 +63,9 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
     /// <summary>SAE importance of every feature over the given samples, most important first.</summary>
     public IReadOnlyList<FeatureImportance> ComputeImportance(IReadOnlyList<CrystalSample> samples)
     {
+        if (!Network.HasImportance)
+            throw new InvalidOperationException(
+                $"This model's encoder is '{Config.Encoder}', which ranks no features; feature importance needs an SAE model (--encoder sae).");
         var accumulator = new FeatureImportance.Accumulator(Config.FeatureCount);
         Predict(samples, importance: accumulator);
         return accumulator.Result(Config.FeatureNames, Config.FeatureDescriptions);
