@@ -60,7 +60,7 @@ public static partial class Comparisons
         Console.WriteLine($"{dataPath}: {structures.Length} crystals, {structures.Sum(s => s.AtomCount)} atoms, loaded and featurized in " +
                           $"{watch.Elapsed.TotalSeconds:F1} s; {Environment.ProcessorCount} logical CPUs; split {options.TrainRatio:0.##}/" +
                           $"{options.ValidationRatio:0.##}/{1 - options.TrainRatio - options.ValidationRatio:0.##}");
-        Console.WriteLine($"network: hidden {architecture.Hidden}, {architecture.Heads} heads, {architecture.Layers} layers; cutoff {graphOptions.Cutoff} A, " +
+        Console.WriteLine($"network: hidden {architecture.Hidden}, {architecture.Heads} heads, {architecture.Layers} layers, head dropout {architecture.Dropout:G3}; cutoff {graphOptions.Cutoff} A, " +
                           $"{graphOptions.MaxNeighbors} neighbours, {graphOptions.GaussianCount} Gaussians");
         Console.WriteLine($"training: batch {options.BatchSize}, lr {options.LearningRate:G3} ({options.Schedule}" +
                           $"{(options.Schedule == "cosine" ? $", warm-up {options.WarmupEpochs:G3} epochs" : "")}), {options.Loss} loss, " +
@@ -179,7 +179,11 @@ public static partial class Comparisons
         string Get(string name, object fallback) => OptionValue(args, name, Convert.ToString(fallback, CultureInfo.InvariantCulture)!);
         int Int(string name, int fallback) => int.Parse(Get(name, fallback), CultureInfo.InvariantCulture);
         double Double(string name, double fallback) => double.Parse(Get(name, fallback), CultureInfo.InvariantCulture);
-        config = config with { Hidden = Int("--hidden", config.Hidden), Heads = Int("--heads", config.Heads), Layers = Int("--layers", config.Layers) };
+        config = config with
+        {
+            Hidden = Int("--hidden", config.Hidden), Heads = Int("--heads", config.Heads), Layers = Int("--layers", config.Layers),
+            Dropout = (float)Double("--dropout", config.Dropout),
+        };
         options = options with
         {
             Epochs = Int("--epochs", options.Epochs), BatchSize = Int("--batch-size", options.BatchSize),

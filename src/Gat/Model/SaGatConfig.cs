@@ -37,6 +37,9 @@ public sealed record SaGatConfig
 
     public float LeakySlope { get; init; } = 0.2f;
 
+    /// <summary>Dropout rate on the regression head's hidden layer while training (0: none).</summary>
+    public float Dropout { get; init; }
+
     public int Seed { get; init; } = 42;
 
     [JsonIgnore]
@@ -51,6 +54,7 @@ public sealed record SaGatConfig
             throw new ArgumentException($"Encoder must be sae or fcn, not '{Encoder}'.");
         if (Hidden <= 0 || Heads <= 0 || Hidden % Heads != 0)
             throw new ArgumentException($"Hidden size {Hidden} must be a positive multiple of the head count {Heads}.");
+        if (Dropout is < 0 or >= 1) throw new ArgumentException($"Dropout must be in [0, 1), not {Dropout}.");
         if (Layers < 0) throw new ArgumentException("Layer count must be zero or more.");
         if (Cutoff <= 0 || MaxNeighbors <= 0 || GaussianCount <= 0)
             throw new ArgumentException("Cutoff, neighbour count and Gaussian count must be positive.");

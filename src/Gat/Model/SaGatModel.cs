@@ -35,10 +35,11 @@ public sealed class SaGatModel : Module
     /// <summary>Whether the encoder ranks the features (SAE); an FCN encoder has no importance coefficients.</summary>
     public bool HasImportance => sae is not null;
 
+    /// <param name="dropout">masks for the head's dropout (<see cref="SaGatConfig.Dropout"/>) while training; null: none</param>
     /// <returns>
     /// Normalised predictions [crystals, 1] and the SAE importance coefficients [atoms * features, 1] (null for an FCN encoder).
     /// </returns>
-    public (Tensor Prediction, Tensor? Importance) Forward(DeviceGraphBatch batch)
+    public (Tensor Prediction, Tensor? Importance) Forward(DeviceGraphBatch batch, Random? dropout = null)
     {
         Tensor atoms;
         Tensor? importance = null;
@@ -46,7 +47,9 @@ public sealed class SaGatModel : Module
         else atoms = fcn!.Forward(batch);
         foreach (var layer in layers) atoms = layer.Forward(atoms, batch);
         var crystals = Ops.SegmentMean(atoms, batch.CrystalAtoms);
-        var prediction = headOutput.Forward(Ops.Silu(headHidden.Forward(crystals)));
+        var hidden = Ops.Silu(headHidden.Forward(crystals));
+        if (dropout is not null && Config.Dropout > 0) hidden = Ops.Dropout(hidden, Config.Dropout, dropout);
+        var prediction = headOutput.Forward(hidden);
         return (prediction, importance);
     }
 }

@@ -231,7 +231,9 @@ public static class Trainer
         using var target = Tensor.FromArray(network.Backend, indices.Select(i => targetScaler.Normalise(samples[i].Target)).ToArray(),
             indices.Length, 1);
         using var tape = new Tape();
-        var (prediction, _) = network.Forward(batch);
+        // Dropout masks seeded by the step, so a resumed run draws the same masks as an uninterrupted one.
+        var dropout = network.Config.Dropout > 0 ? new Random(unchecked(options.Seed * 1_000_003 + optimizer.StepCount)) : null;
+        var (prediction, _) = network.Forward(batch, dropout);
         var loss = options.Loss == "l1" ? Ops.L1Loss(prediction, target) : Ops.MseLoss(prediction, target);
         double value = loss.Item();
         if (!double.IsFinite(value)) return value;

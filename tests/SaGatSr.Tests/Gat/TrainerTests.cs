@@ -45,14 +45,15 @@ public class TrainerTests
         Assert.That(result.History[^1].TrainLoss, Is.LessThan(result.History[0].TrainLoss));
     }
 
-    [TestCase("plateau", 0f)]
-    [TestCase("cosine", 0.9f)]
-    public void ResumingFromACheckpointGivesTheSameRunAsNeverStopping(string schedule, float ema)
+    [TestCase("plateau", 0f, 0f)]
+    [TestCase("cosine", 0.9f, 0.3f)]
+    public void ResumingFromACheckpointGivesTheSameRunAsNeverStopping(string schedule, float ema, float dropout)
     {
         var data = GatTestData.Data(12);
         using var backend = Devices.Create("cpu");
+        var architecture = Small with { Dropout = dropout };
         TrainingOptions Run(int epochs, string? folder) => Options(epochs, folder) with { Schedule = schedule, WarmupEpochs = 1, EmaDecay = ema };
-        var uninterrupted = Trainer.Train(backend, data, Small, Run(4, null) with { Epochs = 4 });
+        var uninterrupted = Trainer.Train(backend, data, architecture, Run(4, null));
         uninterrupted.Model.Dispose();
 
         var folder = TestPaths.NewTemporaryFolder();
@@ -60,11 +61,11 @@ public class TrainerTests
         using (var cancel = new CancellationTokenSource())
         {
             var stopAfterTwo = new SynchronousProgress(p => { if (p.Batch == 0 && p.Epoch == 2) cancel.Cancel(); });
-            Assert.Throws<OperationCanceledException>(() => Trainer.Train(backend, data, Small, Run(4, folder), stopAfterTwo, cancel.Token));
+            Assert.Throws<OperationCanceledException>(() => Trainer.Train(backend, data, architecture, Run(4, folder), stopAfterTwo, cancel.Token));
         }
 
         Assert.That(File.Exists(Path.Combine(folder, Trainer.CheckpointFileName)));
-        var resumed = Trainer.Train(backend, data, Small, Run(4, folder));
+        var resumed = Trainer.Train(backend, data, architecture, Run(4, folder));
         using var model = resumed.Model;
         Assert.That(resumed.ResumedFromCheckpoint);
         Assert.That(WithoutTimes(resumed.History), Is.EqualTo(WithoutTimes(uninterrupted.History)));
