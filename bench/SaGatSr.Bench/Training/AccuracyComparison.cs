@@ -60,7 +60,7 @@ public static partial class Comparisons
         Console.WriteLine($"{dataPath}: {structures.Length} crystals, {structures.Sum(s => s.AtomCount)} atoms, loaded and featurized in " +
                           $"{watch.Elapsed.TotalSeconds:F1} s; {Environment.ProcessorCount} logical CPUs; split {options.TrainRatio:0.##}/" +
                           $"{options.ValidationRatio:0.##}/{1 - options.TrainRatio - options.ValidationRatio:0.##}");
-        Console.WriteLine($"network: hidden {architecture.Hidden}, {architecture.Heads} heads, {architecture.Layers} layers, head dropout {architecture.Dropout:G3}; cutoff {graphOptions.Cutoff} A, " +
+        Console.WriteLine($"network: hidden {architecture.Hidden}, {architecture.Heads} heads, {architecture.Layers} layers ({architecture.Messages} messages), head dropout {architecture.Dropout:G3}; cutoff {graphOptions.Cutoff} A, " +
                           $"{graphOptions.MaxNeighbors} neighbours, {graphOptions.GaussianCount} Gaussians");
         Console.WriteLine($"training: batch {options.BatchSize}, lr {options.LearningRate:G3} ({options.Schedule}" +
                           $"{(options.Schedule == "cosine" ? $", warm-up {options.WarmupEpochs:G3} epochs" : "")}), {options.Loss} loss, " +
@@ -182,7 +182,7 @@ public static partial class Comparisons
         config = config with
         {
             Hidden = Int("--hidden", config.Hidden), Heads = Int("--heads", config.Heads), Layers = Int("--layers", config.Layers),
-            Dropout = (float)Double("--dropout", config.Dropout),
+            Dropout = (float)Double("--dropout", config.Dropout), Messages = Get("--messages", config.Messages),
         };
         options = options with
         {

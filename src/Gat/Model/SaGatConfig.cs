@@ -27,6 +27,12 @@ public sealed record SaGatConfig
 
     public int Heads { get; init; } = 4;
 
+    /// <summary>
+    /// What a neighbour sends: "node" (its projected hidden vector; the attention weight alone sees the distance) or
+    /// "edge" (that vector gated by a learned filter of the bond length, <see cref="EdgeGatLayer"/>).
+    /// </summary>
+    public string Messages { get; init; } = "node";
+
     public int Layers { get; init; } = 3;
 
     public double Cutoff { get; init; } = 8.0;
@@ -52,6 +58,8 @@ public sealed record SaGatConfig
             throw new ArgumentException("Every feature needs a description.");
         if (Encoder is not ("sae" or "fcn"))
             throw new ArgumentException($"Encoder must be sae or fcn, not '{Encoder}'.");
+        if (Messages is not ("node" or "edge"))
+            throw new ArgumentException($"Messages must be node or edge, not '{Messages}'.");
         if (Hidden <= 0 || Heads <= 0 || Hidden % Heads != 0)
             throw new ArgumentException($"Hidden size {Hidden} must be a positive multiple of the head count {Heads}.");
         if (Dropout is < 0 or >= 1) throw new ArgumentException($"Dropout must be in [0, 1), not {Dropout}.");

@@ -277,7 +277,8 @@ public static class Trainer
         using var zip = ZipFile.OpenRead(path);
         var saved = JsonSerializer.Deserialize<SaGatConfig>(ModelFile.ReadText(zip, path, "config.json"), ModelFile.Json)!;
         if (!saved.FeatureNames.SequenceEqual(config.FeatureNames) || saved.Hidden != config.Hidden || saved.Heads != config.Heads ||
-            saved.Layers != config.Layers || saved.GaussianCount != config.GaussianCount || saved.Encoder != config.Encoder)
+            saved.Layers != config.Layers || saved.GaussianCount != config.GaussianCount || saved.Encoder != config.Encoder ||
+            saved.Messages != config.Messages)
             throw new InvalidOperationException(
                 $"{path} was written by a run with a different model or features; delete it or use another --out to start afresh.");
         var state = JsonSerializer.Deserialize<CheckpointState>(ModelFile.ReadText(zip, path, "progress.json"), ModelFile.Json)!;

@@ -9,11 +9,12 @@ namespace SaGatSr.Tests.Gat;
 
 public class SaGatModelTests
 {
-    private static SaGatConfig SmallConfig(FeatureSet features, int hidden = 8, int heads = 2, int layers = 2, string encoder = "sae") => new()
+    private static SaGatConfig SmallConfig(FeatureSet features, int hidden = 8, int heads = 2, int layers = 2, string encoder = "sae",
+        string messages = "node") => new()
     {
         FeatureNames = features.Features.Select(f => f.Name).ToArray(),
         FeatureDescriptions = features.Features.Select(f => f.Description).ToArray(),
-        Hidden = hidden, Heads = heads, Layers = layers, GaussianCount = new GraphOptions().GaussianCount, Seed = 7, Encoder = encoder,
+        Hidden = hidden, Heads = heads, Layers = layers, GaussianCount = new GraphOptions().GaussianCount, Seed = 7, Encoder = encoder, Messages = messages,
     };
 
     private static double Loss(SaGatModel model, DeviceGraphBatch batch, Tensor target, Tape? tape)
@@ -25,14 +26,15 @@ public class SaGatModelTests
         return value;
     }
 
-    [TestCase("sae")]
-    [TestCase("fcn")]
-    public void WholeModelGradientMatchesFiniteDifferencesInFloat64(string encoder)
+    [TestCase("sae", "node")]
+    [TestCase("fcn", "node")]
+    [TestCase("sae", "edge")]
+    public void WholeModelGradientMatchesFiniteDifferencesInFloat64(string encoder, string messages)
     {
         var data = GatTestData.Data(3);
         var samples = GatTestData.Samples(data);
         using var backend = new ReferenceBackend();
-        using var model = new SaGatModel(backend, SmallConfig(data.Features, encoder: encoder));
+        using var model = new SaGatModel(backend, SmallConfig(data.Features, encoder: encoder, messages: messages));
         using var batch = Batches.Upload(backend, samples, [0, 1, 2], data.GraphOptions, data.Features.Count);
         using var target = Tensor.FromArray(backend, new double[] { 0.5, -1.0, 2.0 }, 3, 1);
         using (var tape = new Tape()) Loss(model, batch, target, tape);
