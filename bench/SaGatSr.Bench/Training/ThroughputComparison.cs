@@ -55,9 +55,10 @@ public static partial class Comparisons
         }
 
         if (groups.Count > 1) groups.Insert(0, ("all", structures));
-        // Supercells of the smallest crystals: the same chemistry at growing size. About as many atoms at every size.
-        var seeds = structures.OrderBy(s => s.AtomCount).ThenBy(s => s.Id, StringComparer.Ordinal).ToArray();
-        int atomBudget = Math.Min(structures.Sum(s => s.AtomCount), 8192);
+        // Supercells of the same 16 smallest crystals at every size (the same chemistry, growing cells), repeated to about
+        // the same number of atoms at every size.
+        var seeds = structures.OrderBy(s => s.AtomCount).ThenBy(s => s.Id, StringComparer.Ordinal).Take(16).ToArray();
+        int atomBudget = int.Parse(OptionValue(args, "--supercell-atoms", "4096"));
         foreach (int n in supercells)
         {
             var cells = new List<Structure>();
@@ -70,56 +71,93 @@ public static partial class Comparisons
             groups.Add(($"supercell {n}x{n}x{n}", cells.ToArray()));
         }
 
-        Console.WriteLine($"{"crystals",-20} {"n",5} {"atoms/cr",8} {"featurize cr/s",15} {"atoms/s",9} {"train cr/s",11} {"atoms/s",9} " +
-                          $"{"predict cr/s",13} {"atoms/s",9} {"step ms",8} {"peak MB",8}");
-        foreach (var (name, members) in groups)
-        {
-            // Featurizing: graph and the 180 SAE features of every crystal (all cores, as training and predict do).
-            SamplePreparer.Featurize(members.Take(16).ToArray(), featurizer, graphOptions);
-            var watch = Stopwatch.StartNew();
-            var inputs = SamplePreparer.Featurize(members, featurizer, graphOptions);
-            double featurizeSeconds = watch.Elapsed.TotalSeconds;
-            var scaler = FeatureScaler.Fit(inputs.Select(i => i.Features), featurizer.Features.Count);
-            var samples = inputs.Select((input, i) =>
+        // Every group is prepared first, then timed round-robin: on a shared machine a burst of load then hits every group
+        // alike, and the medians over rounds stay comparable down the table.
+        var prepared = groups.Select(group => PrepareThroughputGroup(backend, architecture, featurizer, graphOptions, group.Structures, batchSize)).ToArray();
+        int rounds = int.Parse(OptionValue(args, "--rounds", "5"));
+        var times = prepared.Select(_ => (Featurize: new List<double>(), Train: new List<double>(), Predict: new List<double>())).ToArray();
+        for (int round = 0; round < rounds; round++)
+            for (int g = 0; g < prepared.Length; g++)
             {
-                var features = (float[])input.Features.Clone();
-                scaler.TransformInPlace(features);
-                return new CrystalSample(members[i].Id, input.Graph, features, 0.0);
-            }).ToArray();
-            var config = architecture with
-            {
-                FeatureNames = featurizer.Features.Features.Select(f => f.Name).ToArray(),
-                FeatureDescriptions = featurizer.Features.Features.Select(f => f.Description).ToArray(),
-                GaussianCount = graphOptions.GaussianCount,
-            };
-            var network = new SaGatModel(backend, config);
-            using var model = new TrainedModel(network, scaler, new ModelMetadata(), null);
-            using var optimizer = new Adam(network.Parameters(), 1e-3f);
-            var batches = Enumerable.Range(0, (samples.Length + batchSize - 1) / batchSize)
-                .Select(b => Enumerable.Range(b * batchSize, Math.Min(batchSize, samples.Length - b * batchSize)).ToArray()).ToArray();
-            var options = new TrainingOptions();
-            var targets = new TargetScaler(0, 1);
-            void Epoch()
-            {
-                foreach (double _ in Trainer.TrainBatches(network, optimizer, samples, batches, targets, graphOptions, options)) { }
+                var group = prepared[g];
+                var members = groups[g].Structures;
+                // At least ~20,000 atoms per timed pass, so small groups are not timed on a handful of steps.
+                int passes = Math.Max(1, (int)Math.Ceiling(20_000.0 / group.Atoms));
+                var watch = Stopwatch.StartNew();
+                for (int p = 0; p < passes; p++) SamplePreparer.Featurize(members, featurizer, graphOptions);
+                times[g].Featurize.Add(watch.Elapsed.TotalSeconds / passes);
+                watch.Restart();
+                for (int p = 0; p < passes; p++) group.Epoch();
+                times[g].Train.Add(watch.Elapsed.TotalSeconds / passes);
+                watch.Restart();
+                for (int p = 0; p < passes; p++) group.Model.Predict(group.Samples, batchSize);
+                times[g].Predict.Add(watch.Elapsed.TotalSeconds / passes);
             }
 
-            // At least ~2 s of work per timed pass, so small groups are not timed on a handful of steps.
-            int passes = Math.Max(1, (int)Math.Ceiling(20_000.0 / samples.Sum(s => s.Graph.AtomCount)));
-            Epoch();
-            double trainSeconds = MedianMilliseconds(() => { for (int p = 0; p < passes; p++) Epoch(); }, 3) / 1000 / passes;
-            model.Predict(samples);
-            double predictSeconds = MedianMilliseconds(() => { for (int p = 0; p < passes; p++) model.Predict(samples, batchSize); }, 3) / 1000 / passes;
-            double stepMs = trainSeconds * 1000 / batches.Length;
-            long atoms = members.Sum(s => s.AtomCount);
-            Console.WriteLine($"{name,-20} {members.Length,5} {(double)atoms / members.Length,8:F1} {members.Length / featurizeSeconds,15:F0} " +
-                              $"{atoms / featurizeSeconds,9:F0} {members.Length / trainSeconds,11:F0} {atoms / trainSeconds,9:F0} " +
-                              $"{members.Length / predictSeconds,13:F0} {atoms / predictSeconds,9:F0} {stepMs,8:F1} " +
-                              $"{Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20),8}");
+        Console.WriteLine($"{"crystals",-20} {"n",5} {"atoms/cr",8} {"featurize cr/s",15} {"atoms/s",9} {"train cr/s",11} {"atoms/s",9} " +
+                          $"{"predict cr/s",13} {"atoms/s",9} {"step ms",8}");
+        for (int g = 0; g < prepared.Length; g++)
+        {
+            var members = groups[g].Structures;
+            long atoms = prepared[g].Atoms;
+            double featurize = Median(times[g].Featurize), train = Median(times[g].Train), predict = Median(times[g].Predict);
+            Console.WriteLine($"{groups[g].Name,-20} {members.Length,5} {(double)atoms / members.Length,8:F1} {members.Length / featurize,15:F0} " +
+                              $"{atoms / featurize,9:F0} {members.Length / train,11:F0} {atoms / train,9:F0} {members.Length / predict,13:F0} " +
+                              $"{atoms / predict,9:F0} {train * 1000 / prepared[g].Batches,8:F1}");
         }
 
-        Console.WriteLine("peak MB: the process's peak working set so far (it only grows down the table); train = forward, loss, " +
-                          "backward and Adam step, with the next batch built on the host meanwhile; predict = forward without a tape.");
+        foreach (var group in prepared) group.Dispose();
+        Console.WriteLine($"peak working set of the process: {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MB; medians of {rounds} rounds");
+        Console.WriteLine("featurize = graph and the 180 SAE features (all cores); train = forward, loss, backward and Adam step, with the " +
+                          "next batch built on the host meanwhile; predict = forward without a tape.");
         return 0;
+    }
+
+    private sealed class ThroughputGroup(TrainedModel model, Adam optimizer, CrystalSample[] samples, int[][] batches, GraphOptions graphOptions)
+        : IDisposable
+    {
+        public TrainedModel Model => model;
+        public CrystalSample[] Samples => samples;
+        public int Batches => batches.Length;
+        public long Atoms { get; } = samples.Sum(s => (long)s.Graph.AtomCount);
+
+        public void Epoch()
+        {
+            foreach (double _ in Trainer.TrainBatches(model.Network, optimizer, samples, batches, new TargetScaler(0, 1), graphOptions,
+                         new TrainingOptions())) { }
+        }
+
+        public void Dispose()
+        {
+            optimizer.Dispose();
+            model.Dispose();
+        }
+    }
+
+    private static ThroughputGroup PrepareThroughputGroup(IComputeBackend backend, SaGatConfig architecture, SaeFeaturizer featurizer,
+        GraphOptions graphOptions, Structure[] members, int batchSize)
+    {
+        var inputs = SamplePreparer.Featurize(members, featurizer, graphOptions);
+        var scaler = FeatureScaler.Fit(inputs.Select(i => i.Features), featurizer.Features.Count);
+        var samples = inputs.Select((input, i) =>
+        {
+            var features = (float[])input.Features.Clone();
+            scaler.TransformInPlace(features);
+            return new CrystalSample(members[i].Id, input.Graph, features, 0.0);
+        }).ToArray();
+        var config = architecture with
+        {
+            FeatureNames = featurizer.Features.Features.Select(f => f.Name).ToArray(),
+            FeatureDescriptions = featurizer.Features.Features.Select(f => f.Description).ToArray(),
+            GaussianCount = graphOptions.GaussianCount,
+        };
+        var network = new SaGatModel(backend, config);
+        var batches = Enumerable.Range(0, (samples.Length + batchSize - 1) / batchSize)
+            .Select(b => Enumerable.Range(b * batchSize, Math.Min(batchSize, samples.Length - b * batchSize)).ToArray()).ToArray();
+        var group = new ThroughputGroup(new TrainedModel(network, scaler, new ModelMetadata(), null), new Adam(network.Parameters(), 1e-3f),
+            samples, batches, graphOptions);
+        group.Epoch(); // warm-up: JIT and buffer pools
+        group.Model.Predict(samples, batchSize);
+        return group;
     }
 }
