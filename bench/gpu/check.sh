@@ -27,12 +27,12 @@ work=/tmp/sagatsr-gpu
 rm -rf "$work" && mkdir -p "$work/dotnet" "$work/app" "$work/lib"
 tar -C "$work/dotnet" -xJf .device/dotnet.tar.xz
 tar -C "$work/app" -xJf .device/app.tar.xz
-tar -C "$work" -xJf .device/perovskites.tar.xz
+xz -dc .device/perovskites.csv.xz > "$work/perovskites.csv"
 cp .device/opencl/libOpenCL.so.1 "$work/lib/"
 export DOTNET_ROOT=$work/dotnet PATH=$work/dotnet:$PATH DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export LD_LIBRARY_PATH=$work/lib:${LD_LIBRARY_PATH:-}
 app=$work/app
-data=$work/perovskites
+data=$work/perovskites.csv
 
 section "device"
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem --format=csv

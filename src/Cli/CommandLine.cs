@@ -23,6 +23,7 @@ internal static class CommandLine
         root.Subcommands.Add(Devices(device));
         root.Subcommands.Add(Train(device, cancel));
         root.Subcommands.Add(Predict(device));
+        root.Subcommands.Add(Inspect());
         root.Subcommands.Add(Importance(device));
         root.Subcommands.Add(Sr(device, cancel));
         root.Subcommands.Add(Explain(device, cancel));
@@ -41,8 +42,9 @@ internal static class CommandLine
         Option<string?> Target, Option<int> Epochs, Option<int> BatchSize, Option<float> LearningRate, Option<int> Hidden,
         Option<int> Heads, Option<int> Layers, Option<double> Cutoff, Option<int> MaxNeighbors, Option<string> Featurizer,
         Option<string?> SplitFile, Option<double> TrainRatio, Option<double> ValidationRatio, Option<int> Seed,
-        Option<int> Patience, Option<string> Loss, Option<bool> Restart, Option<string> Encoder, Option<string> Schedule,
-        Option<double> Warmup, Option<float> Ema, Option<float> WeightDecay, Option<int> Gaussians)
+        Option<int> Patience, Option<string> Loss, Option<bool> Restart, Option<string> Disorder, Option<string> StructureColumn,
+        Option<string> Encoder, Option<string> Schedule, Option<double> Warmup, Option<float> Ema, Option<float> WeightDecay,
+        Option<int> Gaussians, Option<float> Dropout, Option<string> Messages)
     {
         // Defaults come from the library's records, so the command line and the API cannot drift apart.
         private static readonly TrainingOptions Training = new();
@@ -67,20 +69,23 @@ internal static class CommandLine
             new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation MAE.", DefaultValueFactory = _ => Training.Patience },
             new Option<string>("--loss") { Description = "Training loss: mse or l1.", DefaultValueFactory = _ => Training.Loss },
             new Option<bool>("--restart") { Description = "Ignore an existing checkpoint in the output folder and train from scratch." },
+            DisorderOption(), StructureColumnOption(),
             new Option<string>("--encoder") { Description = "Atom encoder: sae (self-adaptable encoding; ranks the features) or fcn (one fully connected layer; no ranking).", DefaultValueFactory = _ => Architecture.Encoder },
             new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine (decay to the minimum over --epochs after --warmup) or plateau (halve after epochs without improvement).", DefaultValueFactory = _ => Training.Schedule },
             new Option<double>("--warmup") { Description = "Epochs of linear learning-rate warm-up (cosine schedule).", DefaultValueFactory = _ => Training.WarmupEpochs },
             new Option<float>("--ema") { Description = "Decay of the moving average of the weights that is validated and saved (0: off).", DefaultValueFactory = _ => Training.EmaDecay },
             new Option<float>("--weight-decay") { Description = "Decoupled weight decay (AdamW).", DefaultValueFactory = _ => Training.WeightDecay },
-            new Option<int>("--gaussians") { Description = "Gaussians expanding each edge length over [0, cutoff].", DefaultValueFactory = _ => Graph.GaussianCount });
+            new Option<int>("--gaussians") { Description = "Gaussians expanding each edge length over [0, cutoff].", DefaultValueFactory = _ => Graph.GaussianCount },
+            new Option<float>("--dropout") { Description = "Dropout rate on the regression head while training (0: none).", DefaultValueFactory = _ => Architecture.Dropout },
+            new Option<string>("--messages") { Description = "What a neighbour sends: node (its hidden vector) or edge (gated by a learned filter of the bond length).", DefaultValueFactory = _ => Architecture.Messages });
 
         public void AddTo(Command command)
         {
             foreach (var option in new Option[]
                      {
                          Target, Epochs, BatchSize, LearningRate, Hidden, Heads, Layers, Cutoff, MaxNeighbors, Featurizer,
-                         SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart, Encoder, Schedule, Warmup, Ema,
-                         WeightDecay, Gaussians,
+                         SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart, Disorder, StructureColumn, Encoder,
+                         Schedule, Warmup, Ema, WeightDecay, Gaussians, Dropout, Messages,
                      })
                 command.Options.Add(option);
         }
@@ -89,13 +94,42 @@ internal static class CommandLine
             dataset, r.GetValue(Target), output, device, r.GetValue(Epochs), r.GetValue(BatchSize), r.GetValue(LearningRate),
             r.GetValue(Hidden), r.GetValue(Heads), r.GetValue(Layers), r.GetValue(Cutoff), r.GetValue(MaxNeighbors),
             r.GetValue(Featurizer)!, r.GetValue(SplitFile), r.GetValue(TrainRatio), r.GetValue(ValidationRatio),
-            r.GetValue(Seed), r.GetValue(Patience), r.GetValue(Loss)!, !r.GetValue(Restart), r.GetValue(Encoder)!,
-            r.GetValue(Schedule)!, r.GetValue(Warmup), r.GetValue(Ema), r.GetValue(WeightDecay), r.GetValue(Gaussians));
+            r.GetValue(Seed), r.GetValue(Patience), r.GetValue(Loss)!, !r.GetValue(Restart),
+            StructureReader.ParseDisorderPolicy(r.GetValue(Disorder)!), r.GetValue(StructureColumn)!, r.GetValue(Encoder)!,
+            r.GetValue(Schedule)!, r.GetValue(Warmup), r.GetValue(Ema), r.GetValue(WeightDecay), r.GetValue(Gaussians), r.GetValue(Dropout),
+            r.GetValue(Messages)!);
+    }
+
+    /// <summary>--structure-column, for datasets kept as one CSV or Matbench JSON file.</summary>
+    private static Option<string> StructureColumnOption() => new("--structure-column")
+    {
+        Description = "In a CSV or Matbench-style JSON dataset, the column holding each structure (CIF or POSCAR text in a CSV; a " +
+                      "pymatgen Structure in JSON, where 'structure' is also tried).",
+        DefaultValueFactory = _ => Dataset.DefaultStructureColumn,
+    };
+
+    private const string DatasetDescription =
+        "A dataset: a folder of structures (CIF, POSCAR, extended XYZ, pymatgen JSON) with id_prop.csv; a CSV with a structure column " +
+        "(CDVAE/DiffCSP style: material_id, cif, properties); a Matbench-style dataset JSON (.json or .json.gz); or a multi-frame " +
+        "extended XYZ file whose frames carry their properties.";
+
+    /// <summary>--disorder, shared by every command that reads structures.</summary>
+    private static Option<string> DisorderOption()
+    {
+        var option = new Option<string>("--disorder")
+        {
+            Description = "Partially occupied (disordered) sites: virtual (one site with the occupancy-weighted mean element features " +
+                          "of its species, a virtual crystal), majority (its majority species) or error (refuse the file). " +
+                          "The number of such sites is reported.",
+            DefaultValueFactory = _ => "virtual",
+        };
+        option.AcceptOnlyFromAmong("virtual", "majority", "error");
+        return option;
     }
 
     private static Command Train(Option<string?> device, CancellationToken cancel)
     {
-        var dataset = new Argument<string>("dataset") { Description = "Folder with structures (CIF, POSCAR, extended XYZ) and id_prop.csv." };
+        var dataset = new Argument<string>("dataset") { Description = DatasetDescription };
         var output = new Option<string?>("--out", "-o") { Description = "Output folder for the model, checkpoint and report (default: runs/<dataset>)." };
         var options = TrainingOptionSet.Create();
         var command = new Command("train", "Train SA-GAT on a dataset; writes model.sagat, a checkpoint each epoch, metrics and plots.");
@@ -112,17 +146,45 @@ internal static class CommandLine
 
     private static Command Predict(Option<string?> device)
     {
-        var model = new Argument<string>("model") { Description = "A model.sagat written by train or explain." };
-        var structures = new Argument<string[]>("structures") { Description = "Structure files, or folders of them.", Arity = ArgumentArity.OneOrMore };
+        var model = new Argument<string>("model")
+        {
+            Description = "A model.sagat written by train or explain, or a formula.json written by explain (its descriptors are computed for each structure).",
+        };
+        var structures = new Argument<string[]>("structures")
+        {
+            Description = "Structure files, folders of them, or dataset files (CSV with a structure column, Matbench JSON, multi-frame extended XYZ).",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var output = new Option<string?>("--out", "-o") { Description = "CSV file to write (default: standard output)." };
         var batch = new Option<int>("--batch-size") { Description = "Crystals per batch.", DefaultValueFactory = _ => 64 };
-        var command = new Command("predict", "Predict the target for structures with a trained model; CSV out (id,file,prediction). Unreadable files are reported and skipped (exit code 3).");
+        var disorder = DisorderOption();
+        var structureColumn = StructureColumnOption();
+        var command = new Command("predict", "Predict the target for structures with a trained model; CSV out (id,file,prediction): a dataset file's own ids, " +
+                                             "and its file and line. Unreadable files and rows are reported and skipped (exit code 3).");
         command.Arguments.Add(model);
         command.Arguments.Add(structures);
         command.Options.Add(output);
         command.Options.Add(batch);
+        command.Options.Add(disorder);
+        command.Options.Add(structureColumn);
         command.SetAction(r => PredictCommand.Run(r.GetValue(model)!, r.GetValue(structures)!, r.GetValue(output),
-            r.GetValue(batch), r.GetValue(device)));
+            r.GetValue(batch), r.GetValue(device), StructureReader.ParseDisorderPolicy(r.GetValue(disorder)!), r.GetValue(structureColumn)!));
+        return command;
+    }
+
+    private static Command Inspect()
+    {
+        var paths = new Argument<string[]>("paths") { Description = "Structure files, or folders of them.", Arity = ArgumentArity.OneOrMore };
+        var csv = new Option<bool>("--csv") { Description = "Print CSV instead of a table." };
+        var disorder = DisorderOption();
+        var command = new Command("inspect",
+            "One row per structure: file, id, formula, sites, volume, cell, space group (as the file names it, else detected " +
+            "from the atoms with a 0.01 Å tolerance), " +
+            "disordered sites and the reading error if any. Run it first on a new dataset. Exit code 3 when some file could not be read.");
+        command.Arguments.Add(paths);
+        command.Options.Add(csv);
+        command.Options.Add(disorder);
+        command.SetAction(r => InspectCommand.Run(r.GetValue(paths)!, r.GetValue(csv), StructureReader.ParseDisorderPolicy(r.GetValue(disorder)!)));
         return command;
     }
 
@@ -140,7 +202,9 @@ internal static class CommandLine
     }
 
     private sealed record SrOptionSet(Option<string> Engine, Option<string?> Operators, Option<int> MaxComplexity,
-        Option<double> TimeLimit, Option<int> SrSeed, Option<int> Rungs, Option<int> MaxTerms, Option<string?> Units)
+        Option<double> TimeLimit, Option<int> SrSeed, Option<int> Rungs, Option<int> MaxTerms, Option<string?> Units,
+        Option<bool> Exhaustive, Option<int> SubspaceSize, Option<int> RungParents, Option<int> MaxFeatureComplexity,
+        Option<int> FeatureOperators)
     {
         public static SrOptionSet Create() => new(
             new Option<string>("--engine") { Description = "sisso (feature space + L0 search) or gp (genetic programming).", DefaultValueFactory = _ => "sisso" },
@@ -150,17 +214,27 @@ internal static class CommandLine
             new Option<int>("--sr-seed") { Description = "Random seed of the search.", DefaultValueFactory = _ => 1 },
             new Option<int>("--rungs") { Description = "SISSO: operator applications nested at most this deep.", DefaultValueFactory = _ => 2 },
             new Option<int>("--max-terms") { Description = "SISSO: largest number of terms in the linear model.", DefaultValueFactory = _ => 3 },
-            new Option<string?>("--units") { Description = "SISSO: physical units of features, e.g. \"a=m;b=s;c=m s^-1\"; only dimensionally valid combinations are built." });
+            new Option<string?>("--units") { Description = "SISSO: physical units of features, e.g. \"a=m;b=s;c=m s^-1\"; only dimensionally valid combinations are built." },
+            new Option<bool>("--exhaustive") { Description = "SISSO: build SISSO's full feature space with its rules (every rung extends every feature below it), streamed; features are bounded by --rungs and --feature-operators, models not by --max-complexity." },
+            new Option<int>("--subspace-size") { Description = "SISSO: features screened into the subspace per model dimension (SISSO's nf_sis; default 100)." },
+            new Option<int>("--rung-parents") { Description = "SISSO without --exhaustive: rungs >= 2 extend the primaries plus this many best lower-rung features.", DefaultValueFactory = _ => 60 },
+            new Option<int>("--max-feature-complexity") { Description = "SISSO without --exhaustive: largest size (nodes) of one feature.", DefaultValueFactory = _ => 9 },
+            new Option<int>("--feature-operators") { Description = "SISSO: most operators in one feature (SISSO's fcomplexity; 0: bounded by --rungs only)." });
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Engine, Operators, MaxComplexity, TimeLimit, SrSeed, Rungs, MaxTerms, Units })
+            foreach (var option in new Option[]
+                     {
+                         Engine, Operators, MaxComplexity, TimeLimit, SrSeed, Rungs, MaxTerms, Units, Exhaustive, SubspaceSize, RungParents,
+                         MaxFeatureComplexity, FeatureOperators,
+                     })
                 command.Options.Add(option);
         }
 
         public SrArguments Read(ParseResult r, string? device) => new(r.GetValue(Engine)!, r.GetValue(Operators),
             r.GetValue(MaxComplexity), r.GetValue(TimeLimit), r.GetValue(SrSeed), r.GetValue(Rungs), r.GetValue(MaxTerms), device,
-            r.GetValue(Units));
+            r.GetValue(Units), r.GetValue(Exhaustive), r.GetValue(SubspaceSize), r.GetValue(RungParents), r.GetValue(MaxFeatureComplexity),
+            r.GetValue(FeatureOperators));
     }
 
     private static Command Sr(Option<string?> device, CancellationToken cancel)
@@ -186,7 +260,7 @@ internal static class CommandLine
 
     private static Command Explain(Option<string?> device, CancellationToken cancel)
     {
-        var dataset = new Argument<string>("dataset") { Description = "Folder with structures and id_prop.csv." };
+        var dataset = new Argument<string>("dataset") { Description = DatasetDescription };
         var output = new Option<string?>("--out", "-o") { Description = "Report folder (default: runs/explain-<dataset>)." };
         var model = new Option<string?>("--model") { Description = "Use this trained model instead of training one." };
         var topK = new Option<int?>("--top-k") { Description = "Features kept for SR (default: the documented rule in README)." };
@@ -212,8 +286,8 @@ internal static class CommandLine
     private static Command Demo(Option<string?> device, CancellationToken cancel)
     {
         var output = new Option<string>("--out", "-o") { Description = "Report folder.", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 120 };
-        var command = new Command("demo", "Run the whole SA-GAT-SR pipeline (explain) on the shipped JARVIS band-gap sample.");
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 30 };
+        var command = new Command("demo", "Run the whole SA-GAT-SR pipeline (explain) on the shipped perovskites: heat of formation, formulas in site terms.");
         command.Options.Add(output);
         command.Options.Add(epochs);
         command.SetAction(r => ExplainCommand.RunDemo(r.GetValue(output)!, r.GetValue(epochs), r.GetValue(device), cancel));

@@ -82,12 +82,15 @@ public sealed class Expr
     public override string ToString() => ExprPrinter.Text(this, i => $"x{i}");
 }
 
-internal enum Notation { Text, Latex, CSharp }
+/// <summary>PreciseText is Text with round-trip constants.</summary>
+internal enum Notation { Text, Latex, CSharp, PreciseText }
 
 /// <summary>Infix printing with minimal parentheses in three notations.</summary>
 public static class ExprPrinter
 {
     public static string Text(Expr e, Func<int, string> name) => Print(e, name, Notation.Text);
+    /// <summary>Text with every constant in round-trip precision, so the printed formula re-evaluates to the same values.</summary>
+    public static string PreciseText(Expr e, Func<int, string> name) => Print(e, name, Notation.PreciseText);
     public static string Latex(Expr e, Func<int, string> name) => Print(e, name, Notation.Latex);
     public static string CSharp(Expr e, Func<int, string> name) => Print(e, name, Notation.CSharp);
 
@@ -110,7 +113,8 @@ public static class ExprPrinter
 
     internal static string Number(double v, Notation notation)
     {
-        string s = v.ToString("G6", CultureInfo.InvariantCulture);
+        // Generated code and precise text carry every digit; text and LaTeX for reading carry six.
+        string s = v.ToString(notation is Notation.CSharp or Notation.PreciseText ? "R" : "G6", CultureInfo.InvariantCulture);
         if (notation == Notation.Latex && s.Contains('E'))
         {
             var parts = s.Split('E');

@@ -46,6 +46,31 @@ public sealed class Formula
     private string Name(int feature) => featureNames[feature];
 
     public string ToText() => ExprPrinter.Text(Expression, Name);
+    /// <summary>Text with round-trip constants: re-evaluated, it gives exactly the errors reported with it.</summary>
+    public string ToPreciseText() => ExprPrinter.PreciseText(Expression, Name);
+
+    /// <summary>
+    /// The expression in postfix order: features by name, constants at full precision, operators by their names in
+    /// <see cref="SrOptions.AllOperators"/> ("abs", "neg" for the unary forms): trivial to evaluate with a stack in any language.
+    /// </summary>
+    public IEnumerable<PostfixToken> ToPostfix()
+    {
+        var tokens = new List<PostfixToken>();
+        void Walk(Expr e)
+        {
+            if (e.Left is not null) Walk(e.Left);
+            if (e.Right is not null) Walk(e.Right);
+            tokens.Add(e.Op switch
+            {
+                Kernels.Expressions.ExprOpCode.Column => new PostfixToken { Feature = Name(e.Feature) },
+                Kernels.Expressions.ExprOpCode.Constant => new PostfixToken { Constant = e.Value },
+                _ => new PostfixToken { Operator = Operators.Name(e.Op) },
+            });
+        }
+
+        Walk(Expression);
+        return tokens;
+    }
     public string ToLatex() => ExprPrinter.Latex(Expression, Name);
     /// <summary>Expanded into a sum of monomials (see <see cref="CanonicalForm"/>): equivalent forms print alike.</summary>
     public string ToSimplifiedText() => CanonicalForm.Simplified(Expression, Name);
@@ -79,6 +104,9 @@ public sealed class Formula
     public override string ToString() => ToText();
 }
 
+/// <summary>A feature SIS put in the subspace for <paramref name="Dimension"/>-term models, with its |correlation| then.</summary>
+public sealed record ScreenedFeature(int Dimension, Expr Feature, string Text, double Score);
+
 public sealed class SrResult
 {
     /// <summary>Non-dominated formulas, by increasing complexity (and so decreasing error).</summary>
@@ -92,6 +120,12 @@ public sealed class SrResult
     public required string Device { get; init; }
     /// <summary>Wall time per stage: SISSO "space", "screen", "l0"; GP "evolve".</summary>
     public required IReadOnlyDictionary<string, double> StageSeconds { get; init; }
+    /// <summary>SISSO: features in the space (the exhaustive space counts valid features, as SISSO does); GP: 0.</summary>
+    public long SpaceSize { get; init; }
+    /// <summary>SISSO: the screened subspaces in selection order; GP: empty.</summary>
+    public IReadOnlyList<ScreenedFeature> Subspaces { get; init; } = [];
+    /// <summary>Processes (MPI ranks) that shared the search.</summary>
+    public int Ranks { get; init; } = 1;
 }
 
 /// <summary>Pareto front extraction and the choice of the best formula on it.</summary>
@@ -131,8 +165,44 @@ public static class ParetoSelection
     }
 }
 
+/// <summary>One postfix token: exactly one of the three is set.</summary>
+public sealed record PostfixToken
+{
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Feature { get; init; }
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? Constant { get; init; }
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Operator { get; init; }
+}
+
 public static class FormulaReport
 {
+    /// <summary>
+    /// The Pareto front as JSON with full-precision errors and constants: per formula its complexity, MAE, RMSE, R^2,
+    /// whether it is the chosen one, the precise text and the postfix program.
+    /// </summary>
+    public static void WriteJson(SrResult r, string target, string path)
+    {
+        var document = new
+        {
+            target,
+            engine = r.Engine,
+            ranks = r.Ranks,
+            formulas = r.ParetoFront.Select(f => new
+            {
+                complexity = f.Complexity, mae = f.Mae, rmse = f.Rmse, r2 = f.R2, chosen = ReferenceEquals(f, r.Best),
+                formula = f.ToPreciseText(), features = f.UsedFeatures, postfix = f.ToPostfix(),
+            }),
+        };
+        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(document, new System.Text.Json.JsonSerializerOptions
+        {
+            WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+            PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }));
+    }
+
     public static void WriteParetoCsv(SrResult r, string path)
     {
         using var writer = new StreamWriter(path);
@@ -144,13 +214,14 @@ public static class FormulaReport
                 f.Rmse.ToString("R", CultureInfo.InvariantCulture),
                 f.R2.ToString("R", CultureInfo.InvariantCulture),
                 ReferenceEquals(f, r.Best) ? "1" : "0",
-                "\"" + f.ToText().Replace("\"", "\"\"") + "\""));
+                "\"" + f.ToPreciseText().Replace("\"", "\"\"") + "\""));
     }
 
     public static string Describe(SrResult r)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"engine {r.Engine} on {r.Device}: {r.Evaluations:N0} candidate evaluations in {r.Elapsed.TotalSeconds:F2} s");
+        sb.AppendLine($"engine {r.Engine} on {r.Device}{(r.Ranks > 1 ? $" x {r.Ranks} MPI ranks" : "")}: {r.Evaluations:N0} candidate evaluations in {r.Elapsed.TotalSeconds:F2} s" +
+                      (r.SpaceSize > 0 ? $", feature space of {r.SpaceSize:N0}" : ""));
         sb.AppendLine($"{"cx",4} {"MAE",12} {"RMSE",12} {"R2",10}  formula");
         foreach (var f in r.ParetoFront)
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,

@@ -8,7 +8,8 @@ namespace SaGatSr.Symbolic;
 /// mutation, batched hill-climbing constant optimisation and a parsimony penalty. Fitness uses linear scaling
 /// (Keijzer 2003): each tree t is scored as the least-squares a + b*t, so the search finds shapes, not offsets.
 /// A whole generation of every island is evaluated as one batch. Deterministic for a seed: islands have their own
-/// random streams and evaluation does not depend on thread timing.
+/// random streams and evaluation does not depend on thread timing. The formulas returned get a final least-squares
+/// refit of all their constants (<see cref="ConstantFit"/>).
 /// </summary>
 internal sealed class GpEngine
 {
@@ -112,6 +113,7 @@ internal sealed class GpEngine
         var (a, b, _) = Scale(t);
         if (!double.IsFinite(a)) return null;
         Expr model = b == 0 ? Expr.Const(a) : Expr.Binary(ExprOpCode.Add, Expr.Const(a), Expr.Binary(ExprOpCode.Mul, Expr.Const(b), tree));
+        model = ConstantFit.Refine(model, table.Columns, y);
         return new Formula(model, table.Names, model.Evaluate(table.Columns, n), y);
     }
 

@@ -23,6 +23,15 @@ internal static class Operators
         _ => throw new ArgumentException($"Unknown operator '{name}'."),
     };
 
+    /// <summary>The name <see cref="Parse"/> reads.</summary>
+    public static string Name(ExprOpCode op) => op switch
+    {
+        ExprOpCode.Add => "+", ExprOpCode.Sub => "-", ExprOpCode.Mul => "*", ExprOpCode.Div => "/", ExprOpCode.Exp => "exp",
+        ExprOpCode.Log => "log", ExprOpCode.Sqrt => "sqrt", ExprOpCode.Cbrt => "cbrt", ExprOpCode.Inverse => "^-1",
+        ExprOpCode.Square => "^2", ExprOpCode.Cube => "^3", ExprOpCode.AbsDiff => "|a-b|", ExprOpCode.Abs => "abs", ExprOpCode.Neg => "neg",
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not an operator"),
+    };
+
     public static (ExprOpCode[] Unary, ExprOpCode[] Binary) Split(IEnumerable<string> names)
     {
         var ops = names.Select(Parse).Distinct().ToArray();

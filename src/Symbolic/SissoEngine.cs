@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SaGatSr.Kernels.Expressions;
+using SaGatSr.Mpi;
 
 namespace SaGatSr.Symbolic;
 
@@ -9,7 +10,10 @@ namespace SaGatSr.Symbolic;
 /// 1..MaxTerms-term linear model over the union of screened subspaces.
 /// The space is streamed, never stored: each candidate is recomputed from its parents when screened, so memory stays
 /// O(parents + subspace). Growth is bounded: rung r &gt;= 2 only extends the primaries plus the RungParentLimit
-/// best-screened lower-rung features (a documented departure from SISSO, which extends everything).
+/// best-screened lower-rung features (a documented departure from SISSO, which extends everything); with
+/// <see cref="SrOptions.Exhaustive"/> the space is SISSO's own (<see cref="ExhaustiveSpace"/>).
+/// Under MPI, ranks split the scoring of the space and the L0 search and exchange only scores and the best models, so
+/// every rank holds the same subspaces and the result equals the one-rank result.
 /// </summary>
 internal sealed class SissoEngine
 {
@@ -23,6 +27,7 @@ internal sealed class SissoEngine
     private readonly CancellationToken cancel;
     private readonly Stopwatch clock;
     private readonly IExprBatchEvaluator? device;
+    private readonly Communicator comm;
     private readonly int n;
 
     // Parents: every feature that candidates are built from, with float64 values.
@@ -35,8 +40,9 @@ internal sealed class SissoEngine
     private readonly record struct Spec(ExprOpCode Op, int A, int B);
 
     public SissoEngine(FeatureTable table, double[] y, SrOptions options, IProgress<SrProgress>? progress, CancellationToken cancel,
-        Stopwatch clock, IExprBatchEvaluator? device)
+        Stopwatch clock, IExprBatchEvaluator? device, Communicator comm)
     {
+        this.comm = comm;
         this.table = table;
         this.y = y;
         this.options = options;
@@ -47,7 +53,14 @@ internal sealed class SissoEngine
         n = table.SampleCount;
     }
 
+    /// <summary>Candidates scored by this rank.</summary>
     public long Evaluations => evaluations;
+
+    /// <summary>Features in the space (all rungs, as SISSO counts them), known after the first screening.</summary>
+    public long SpaceSize { get; private set; }
+
+    /// <summary>The screened subspaces in selection order: model dimension, feature, |correlation| with what it was screened against.</summary>
+    public List<(int Dimension, Expr Feature, double Score)> Subspaces { get; } = new();
 
     /// <summary>Seconds spent building the space (including rung-parent screening), screening, and in the L0 search.</summary>
     public Dictionary<string, double> StageSeconds { get; } = new() { ["space"] = 0, ["screen"] = 0, ["l0"] = 0 };
@@ -76,23 +89,48 @@ internal sealed class SissoEngine
             foreach (var name in options.Units.Keys)
                 table.IndexOf(name);
 
-        Timed("space", () => { BuildFeatureSpace(unary, binary); return 0; });
+        ExhaustiveSpace? exhaustive = null;
+        if (options.Exhaustive)
+        {
+            exhaustive = new ExhaustiveSpace(table, options, comm, progress, cancel);
+            Timed("space", () => { exhaustive.Build(); return 0; });
+        }
+        else Timed("space", () => { BuildFeatureSpace(unary, binary); return 0; });
 
         var formulas = new List<Formula> { MakeFormula(Expr.Const(y.Average())) };
         var subspace = new List<(Expr Expr, double[] Values)>();
         var subspaceKeys = new HashSet<string>();
+        var selected = new HashSet<ExhaustiveSpace.Key>();
         var residual = (double[])y.Clone();
         for (int d = 1; d <= options.MaxTerms; d++)
         {
             cancel.ThrowIfCancellationRequested();
-            if (d > 1 && OutOfTime) break;
-            progress?.Report(new SrProgress("sisso-screen", 0.2 + 0.8 * (d - 1.0) / options.MaxTerms, $"screening {TotalCandidates:N0} features against the {(d == 1 ? "target" : "residual")} for {d}-term models"));
-            foreach (var picked in Timed("screen", () => Screen(residual, subspaceSize, subspaceKeys)))
+            if (d > 1 && comm.AllReduce(OutOfTime ? 1L : 0L, ReduceOp.Max) > 0) break;
+            string against = d == 1 ? "target" : "residual";
+            progress?.Report(new SrProgress("sisso-screen", 0.2 + 0.8 * (d - 1.0) / options.MaxTerms, exhaustive is null
+                ? $"screening {TotalCandidates:N0} features against the {against} for {d}-term models"
+                : $"screening the exhaustive space ({exhaustive.ParentCount:N0} parents) against the {against} for {d}-term models"));
+            if (exhaustive is null)
+                foreach (var picked in Timed("screen", () => Screen(residual, subspaceSize, subspaceKeys)))
+                {
+                    subspace.Add(picked);
+                    subspaceKeys.Add(picked.Expr.ToString());
+                }
+            else
             {
-                subspace.Add(picked);
-                subspaceKeys.Add(picked.Expr.ToString());
+                foreach (var key in Timed("screen", () => exhaustive.Screen(residual, subspaceSize, selected)))
+                {
+                    selected.Add(key);
+                    subspace.Add((exhaustive.ExprOf(key), exhaustive.Values(key)));
+                }
+
+                SpaceSize = exhaustive.RungSizes.Sum();
+                evaluations = exhaustive.Scored;
             }
 
+            var screenedAgainst = CenteredUnit(residual);
+            foreach (var (expr, values) in subspace.Skip(Subspaces.Count))
+                Subspaces.Add((d, expr, Score(values, screenedAgainst)));
             progress?.Report(new SrProgress("sisso-l0", 0.2 + 0.8 * (d - 0.5) / options.MaxTerms, $"exhaustive {d}-term search over {subspace.Count} screened features"));
             var models = Timed("l0", () => L0Search(subspace, d));
             if (models.Count == 0) break;
@@ -101,6 +139,7 @@ internal sealed class SissoEngine
             for (int i = 0; i < n; i++) residual[i] = y[i] - best[i];
         }
 
+        if (exhaustive is null) SpaceSize = TotalCandidates;
         progress?.Report(new SrProgress("sisso-done", 1, $"{formulas.Count} models scored"));
         return formulas;
     }
@@ -228,8 +267,19 @@ internal sealed class SissoEngine
         return (long)hash;
     }
 
-    /// <summary>|Pearson correlation| of every spec in [start, end) with the centred unit target; 0 for invalid ones.</summary>
+    /// <summary>
+    /// |Pearson correlation| of every spec in [start, end) with the centred unit target; 0 for invalid ones. Each rank
+    /// scores a block of chunks and the scores are gathered, so every rank holds all of them.
+    /// </summary>
     private double[] ScoreSpecs(double[] t, int start, int end)
+    {
+        var (firstChunk, endChunk) = comm.BlockRange((end - start + ChunkSize - 1) / ChunkSize);
+        int myStart = Math.Min(end, start + firstChunk * ChunkSize), myEnd = Math.Min(end, start + endChunk * ChunkSize);
+        var mine = ScoreSpecsHere(t, myStart, myEnd);
+        return comm.Size == 1 ? mine : comm.AllGather<double>(mine);
+    }
+
+    private double[] ScoreSpecsHere(double[] t, int start, int end)
     {
         var scores = new double[end - start];
         int chunks = (end - start + ChunkSize - 1) / ChunkSize;
@@ -339,22 +389,26 @@ internal sealed class SissoEngine
             b[i] = t;
         });
         var sizes = subspace.Select(s => s.Expr.Size).ToArray();
-        int budget = options.MaxComplexity - 1 - 3 * d;
+        // SISSO ranks models by error alone; the default engine also bounds their size.
+        int budget = options.Exhaustive ? int.MaxValue : options.MaxComplexity - 1 - 3 * d;
 
         // Explained variance of the unit target = ||w||^2 where L w = b_S, L L^T = G_S.
-        var perFirst = new List<(double Explained, int Size, int[] Subset)>[m];
-        Parallel.For(0, m, new ParallelOptions { CancellationToken = cancel }, first =>
+        // Ranks take every Size-th first feature (the work per first feature falls with its index).
+        var firsts = Enumerable.Range(0, m).Where(first => first % comm.Size == comm.Rank).ToArray();
+        var perFirst = new List<(double Explained, int Size, int[] Subset)>[firsts.Length];
+        Parallel.For(0, firsts.Length, new ParallelOptions { CancellationToken = cancel }, slot =>
         {
+            int first = firsts[slot];
             var best = new List<(double, int, int[])>();
             var idx = new int[d];
             var l = new double[d, d];
             var w = new double[d];
             idx[0] = first;
-            if (sizes[first] > budget) { perFirst[first] = best; return; }
+            if (sizes[first] > budget) { perFirst[slot] = best; return; }
             l[0, 0] = 1;
             w[0] = b[first];
             Recurse(1, w[0] * w[0], sizes[first]);
-            perFirst[first] = best;
+            perFirst[slot] = best;
 
             void Recurse(int depth, double explained, int size)
             {
@@ -391,20 +445,50 @@ internal sealed class SissoEngine
         foreach (var list in perFirst)
             foreach (var (e, size, subset) in list)
                 Insert(merged, e, size, subset);
+        if (comm.Size > 1) merged = MergeAcrossRanks(merged, d);
         return merged.Select(m2 => BuildModel(subspace, m2.Subset)).Where(e => e is not null).Select(e => e!).ToList();
+    }
+
+    /// <summary>Every rank's best models, merged in the same order on every rank.</summary>
+    private List<(double Explained, int Size, int[] Subset)> MergeAcrossRanks(List<(double Explained, int Size, int[] Subset)> mine, int d)
+    {
+        var packed = new double[mine.Count * (2 + d)];
+        for (int k = 0; k < mine.Count; k++)
+        {
+            packed[k * (2 + d)] = mine[k].Explained;
+            packed[k * (2 + d) + 1] = mine[k].Size;
+            for (int j = 0; j < d; j++) packed[k * (2 + d) + 2 + j] = mine[k].Subset[j];
+        }
+
+        var all = comm.AllGather<double>(packed);
+        var merged = new List<(double Explained, int Size, int[] Subset)>();
+        for (int at = 0; at < all.Length; at += 2 + d)
+            Insert(merged, all[at], (int)all[at + 1], all.AsSpan(at + 2, d).ToArray().Select(v => (int)v).ToArray());
+        return merged;
     }
 
     /// <summary>Explained-variance differences below this (the unit target's round-off) are ties, won by the simpler model.</summary>
     private const double ExplainedTolerance = 1e-10;
 
-    private static bool Better(double explained, int size, double otherExplained, int otherSize) =>
-        explained > otherExplained + ExplainedTolerance || (explained >= otherExplained - ExplainedTolerance && size < otherSize);
+    /// <summary>
+    /// More explained variance, then (within round-off) the smaller model, then the earlier subset: a total order, so the
+    /// kept models do not depend on how the search was split between threads or ranks.
+    /// </summary>
+    private static bool Better(double explained, int size, int[] subset, double otherExplained, int otherSize, int[] otherSubset)
+    {
+        if (explained > otherExplained + ExplainedTolerance) return true;
+        if (explained < otherExplained - ExplainedTolerance) return false;
+        if (size != otherSize) return size < otherSize;
+        for (int j = 0; j < subset.Length; j++)
+            if (subset[j] != otherSubset[j]) return subset[j] < otherSubset[j];
+        return false;
+    }
 
     private static void Insert(List<(double Explained, int Size, int[] Subset)> best, double explained, int size, int[] subset)
     {
-        if (best.Count == ModelsKeptPerDimension && !Better(explained, size, best[^1].Explained, best[^1].Size)) return;
+        if (best.Count == ModelsKeptPerDimension && !Better(explained, size, subset, best[^1].Explained, best[^1].Size, best[^1].Subset)) return;
         int at = best.Count;
-        while (at > 0 && Better(explained, size, best[at - 1].Explained, best[at - 1].Size)) at--;
+        while (at > 0 && Better(explained, size, subset, best[at - 1].Explained, best[at - 1].Size, best[at - 1].Subset)) at--;
         best.Insert(at, (explained, size, (int[])subset.Clone()));
         if (best.Count > ModelsKeptPerDimension) best.RemoveAt(best.Count - 1);
     }

@@ -24,10 +24,22 @@ public sealed class SrOptions
     public int MaxTerms { get; set; } = 3;
     /// <summary>Features added to the screened subspace per term (SIS size); 0 picks 100.</summary>
     public int SubspaceSize { get; set; }
-    /// <summary>Largest complexity of one descriptor (one feature-space member).</summary>
+    /// <summary>Largest size (nodes) of one descriptor (one feature-space member); not used by the exhaustive space.</summary>
     public int MaxFeatureComplexity { get; set; } = 9;
-    /// <summary>Parents of rung r &gt;= 2 are the primaries plus this many best-screened features of lower rungs, bounding growth.</summary>
+    /// <summary>
+    /// Most operators in one descriptor: SISSO's fcomplexity (a rung-2 feature holds up to 3). 0: bounded by the rungs only.
+    /// </summary>
+    public int MaxFeatureOperators { get; set; }
+    /// <summary>Parents of rung r &gt;= 2 are the primaries plus this many best-screened features of lower rungs, bounding growth; not used by the exhaustive space.</summary>
     public int RungParentLimit { get; set; } = 60;
+    /// <summary>
+    /// SISSO's full feature space and semantics (see <see cref="ExhaustiveSpace"/>): every rung extends every feature below
+    /// it, streamed; features are bounded by Rungs and MaxFeatureOperators, models not by MaxComplexity.
+    /// </summary>
+    public bool Exhaustive { get; set; }
+    /// <summary>Exhaustive space: features whose largest magnitude is outside this range are never selected (SISSO's fmax_min, fmax_max).</summary>
+    public double SelectableMin { get; set; } = 1e-3;
+    public double SelectableMax { get; set; } = 1e5;
     /// <summary>
     /// Optional units by feature name (see <see cref="Unit.Parse"/>); when set, SISSO only builds dimensionally valid
     /// features (no sums of different units, exp/log of dimensionless arguments only). Unlisted features are dimensionless.
@@ -70,6 +82,10 @@ public sealed class SrOptions
                 throw new ArgumentException($"Unknown operator '{op}'; known: {string.Join(" ", AllOperators)} abs neg.");
         if (MaxComplexity < 1) throw new ArgumentException("MaxComplexity must be at least 1.");
         if (Rungs < 0 || MaxTerms < 1) throw new ArgumentException("Rungs must be >= 0 and MaxTerms >= 1.");
+        if (SubspaceSize < 0 || MaxFeatureComplexity < 1 || MaxFeatureOperators < 0 || RungParentLimit < 0)
+            throw new ArgumentException("SubspaceSize, MaxFeatureOperators and RungParentLimit must be >= 0, MaxFeatureComplexity >= 1.");
+        if (!(SelectableMin >= 0) || !(SelectableMax > SelectableMin))
+            throw new ArgumentException($"The selectable magnitude range [{SelectableMin}, {SelectableMax}] is empty.");
         if (GpDeviceKernel is not ("interpreted" or "emitted")) throw new ArgumentException($"GpDeviceKernel must be 'interpreted' or 'emitted', not '{GpDeviceKernel}'.");
         if (Islands < 1 || PopulationSize < 4 || TournamentSize < 2) throw new ArgumentException("GP needs Islands >= 1, PopulationSize >= 4, TournamentSize >= 2.");
     }

@@ -64,6 +64,35 @@ public sealed class Adam : IDisposable
         return norm;
     }
 
+    /// <summary>
+    /// For data-parallel training: flattens every gradient times <paramref name="scale"/> (a parameter without one counts
+    /// as zero) into one float64 vector with <paramref name="extra"/> appended, lets <paramref name="combine"/> reduce it
+    /// across the replicas in place (e.g. an MPI sum), writes the gradients back and returns the combined extra value.
+    /// </summary>
+    public double CombineGradients(double scale, double extra, Action<double[]> combine)
+    {
+        var flat = new double[parameters.Sum(p => p.Length) + 1];
+        int at = 0;
+        foreach (var parameter in parameters)
+        {
+            var part = flat.AsSpan(at, parameter.Length);
+            if (parameter.Grad is { } grad) parameter.Backend.Download(grad, part);
+            foreach (ref double g in part) g *= scale;
+            at += parameter.Length;
+        }
+
+        flat[^1] = extra;
+        combine(flat);
+        at = 0;
+        foreach (var parameter in parameters)
+        {
+            parameter.Backend.Upload(parameter.GradBuffer(out _), flat.AsSpan(at, parameter.Length));
+            at += parameter.Length;
+        }
+
+        return flat[^1];
+    }
+
     /// <summary>One update of every parameter that has a gradient.</summary>
     public void Step()
     {

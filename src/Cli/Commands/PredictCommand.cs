@@ -1,58 +1,130 @@
 using System.Globalization;
 using System.Text;
 using SaGatSr.Gat;
+using SaGatSr.Cli.Reports;
 using SaGatSr.Gat.Materials;
+using SaGatSr.Mpi;
+using SaGatSr.Pipeline;
 
 namespace SaGatSr.Cli.Commands;
 
 internal static class PredictCommand
 {
-    private static readonly string[] StructureExtensions = [".cif", ".vasp", ".poscar", ".contcar", ".xyz", ".extxyz"];
+    private static readonly string[] StructureExtensions = [".cif", ".vasp", ".poscar", ".contcar", ".xyz", ".extxyz", ".json"];
 
-    public static int Run(string modelPath, string[] inputs, string? output, int batchSize, string? device)
+    /// <summary>
+    /// Under mpirun the structures (each file, each row of a dataset file) are split into contiguous blocks, one per rank;
+    /// each rank reads and predicts its block and rank 0 writes every row in input order. Every rank reads the dataset
+    /// files whole, so their rows can be split.
+    /// </summary>
+    public static int Run(string modelPath, string[] inputs, string? output, int batchSize, string? device, DisorderPolicy disorder,
+        string structureColumn = Dataset.DefaultStructureColumn)
     {
-        using var predictor = SaGatPredictor.Load(modelPath, device);
-        Console.Error.WriteLine($"device: {predictor.DeviceName}");
+        var world = Communicator.World;
+        // A formula.json written by explain predicts as a model: its descriptors are computed for each structure.
+        var formula = FormulaModel.IsFormulaFile(modelPath) ? FormulaModel.Load(modelPath) : null;
+        string? networkPath = formula is null ? modelPath
+            : formula.UsesNetworkPrediction ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, formula.Model
+                ?? throw new InvalidDataException($"{modelPath}: the formula reads the network's prediction but names no model")) : null;
+        using var predictor = networkPath is null ? null : SaGatPredictor.Load(networkPath, device);
+        if (predictor is not null) Console.Error.WriteLine($"device: {predictor.DeviceName}");
+        string targetName = formula?.Target ?? predictor!.TargetName;
         var files = inputs.SelectMany(Expand).ToArray();
-        var structures = new List<Structure>();
-        int failed = 0;
+        // Each item is a file still to read, or a dataset row already read (with its id and location).
+        var items = new List<(string File, (string Id, string Source, Structure Structure)? Row)>();
+        var datasetProblems = new StringBuilder();
+        int datasetFailures = 0;
         foreach (var file in files)
         {
+            if (!Dataset.IsDatasetFile(file))
+            {
+                items.Add((file, null));
+                continue;
+            }
+
             try
             {
-                structures.Add(StructureReader.Read(file));
+                var dataset = Dataset.Load(file, structureColumn: structureColumn, disorder: disorder);
+                items.AddRange(dataset.Entries.Select(e => (file, ((string, string, Structure)?)(e.Id, e.Location ?? file, e.Structure))));
+                foreach (var bad in dataset.Skipped) datasetProblems.Append(CultureInfo.InvariantCulture, $"skipped: {bad.Reason}\n");
+                datasetFailures += dataset.Skipped.Count;
             }
             catch (StructureFormatException e)
             {
-                Console.Error.WriteLine($"skipped: {e.Message}");
-                failed++;
+                datasetProblems.Append(CultureInfo.InvariantCulture, $"skipped: {e.Message}\n");
+                datasetFailures++;
             }
         }
 
-        if (structures.Count == 0) throw new ArgumentException("No readable structures were given.");
-        var predictions = predictor.Predict(structures, batchSize);
-        var csv = new StringBuilder($"id,file,{predictor.TargetName}\n");
-        for (int i = 0; i < structures.Count; i++)
-            csv.Append(CultureInfo.InvariantCulture, $"{structures[i].Id},{structures[i].SourcePath},{predictions[i]:G6}\n");
+        var (first, end) = world.BlockRange(items.Count);
+        var rows = new List<(string Id, string Source, Structure Structure)>();
+        var skipped = new StringBuilder();
+        foreach (var (file, row) in items[first..end])
+        {
+            if (row is { } read)
+            {
+                rows.Add(read);
+                continue;
+            }
+
+            try
+            {
+                var structure = StructureReader.Read(file, disorder);
+                rows.Add((structure.Id, structure.SourcePath ?? file, structure));
+            }
+            catch (StructureFormatException e)
+            {
+                skipped.Append(CultureInfo.InvariantCulture, $"skipped: {e.Message}\n");
+            }
+        }
+
+        long readable = world.AllReduce((long)rows.Count, ReduceOp.Sum);
+        if (readable == 0)
+        {
+            if (world.IsRoot) Console.Error.Write(datasetProblems);
+            Console.Error.Write(string.Concat(world.AllGather(skipped.ToString())));
+            throw new ArgumentException("No readable structures were given.");
+        }
+
+        var structures = rows.Select(r => r.Structure).ToList();
+        if (world.IsRoot) DisorderReport.Print(structures, disorder);
+        var network = structures.Count > 0 && predictor is not null ? predictor.Predict(structures, batchSize) : null;
+        var predictions = structures.Count == 0 ? [] : formula is null ? network! : formula.Predict(structures, network);
+        var lines = new StringBuilder();
+        for (int i = 0; i < rows.Count; i++)
+            lines.Append(CultureInfo.InvariantCulture, $"{CsvField(rows[i].Id)},{CsvField(rows[i].Source)},{predictions[i]:G6}\n");
+        var allRows = world.Gather<byte>(Encoding.UTF8.GetBytes(lines.ToString()), 0);
+        var allSkipped = world.Gather<byte>(Encoding.UTF8.GetBytes(skipped.ToString()), 0);
+        if (!world.IsRoot) return 0;
+
+        Console.Error.Write(datasetProblems);
+        Console.Error.Write(Encoding.UTF8.GetString(allSkipped!));
+        int failed = datasetFailures + items.Count - (int)readable;
+        var csv = $"id,file,{targetName}\n" + Encoding.UTF8.GetString(allRows!);
         if (output is null) Console.Write(csv);
         else
         {
-            File.WriteAllText(output, csv.ToString());
-            Console.Error.WriteLine($"wrote {structures.Count} predictions to {output}");
+            File.WriteAllText(output, csv);
+            Console.Error.WriteLine($"wrote {readable} predictions to {output}{(world.Size > 1 ? $" ({world.Size} ranks)" : "")}");
         }
 
-        if (failed > 0) Console.Error.WriteLine($"{failed} of {files.Length} files could not be read (see above)");
+        if (failed > 0) Console.Error.WriteLine($"{failed} structures could not be read (see above); {readable} were predicted");
         return failed > 0 ? 3 : 0;
     }
 
-    private static IEnumerable<string> Expand(string input)
+    /// <summary>A CSV field, quoted when it holds a comma, quote or line break.</summary>
+    private static string CsvField(string text) =>
+        text.IndexOfAny([',', '"', '\n', '\r']) < 0 ? text : "\"" + text.Replace("\"", "\"\"") + "\"";
+
+    /// <summary>A file as it is; a folder's structure files (by extension, *POSCAR*, *CONTCAR*), sorted.</summary>
+    internal static IEnumerable<string> Expand(string input)
     {
         if (File.Exists(input)) return [input];
         if (Directory.Exists(input))
             return Directory.EnumerateFiles(input)
                 .Where(f => StructureExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())
-                            || Path.GetFileName(f).StartsWith("POSCAR", StringComparison.OrdinalIgnoreCase)
-                            || Path.GetFileName(f).StartsWith("CONTCAR", StringComparison.OrdinalIgnoreCase))
+                            || Path.GetFileName(f).Contains("POSCAR", StringComparison.OrdinalIgnoreCase)
+                            || Path.GetFileName(f).Contains("CONTCAR", StringComparison.OrdinalIgnoreCase))
                 .Order(StringComparer.Ordinal);
         throw new FileNotFoundException($"{input}: no such file or folder.", input);
     }

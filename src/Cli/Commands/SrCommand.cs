@@ -1,18 +1,21 @@
 using System.Text;
 using SaGatSr.Cli.Reports;
+using SaGatSr.Mpi;
 using SaGatSr.Symbolic;
 
 namespace SaGatSr.Cli.Commands;
 
 internal sealed record SrArguments(string Engine, string? Operators, int MaxComplexity, double TimeLimitSeconds, int Seed,
-    int Rungs, int MaxTerms, string? Device, string? Units = null)
+    int Rungs, int MaxTerms, string? Device, string? Units = null, bool Exhaustive = false, int SubspaceSize = 0,
+    int RungParents = 60, int MaxFeatureComplexity = 9, int FeatureOperators = 0)
 {
     public SrOptions ToOptions()
     {
         var options = new SrOptions
         {
             Engine = Engine, MaxComplexity = MaxComplexity, TimeLimit = TimeSpan.FromSeconds(TimeLimitSeconds), Seed = Seed,
-            Rungs = Rungs, MaxTerms = MaxTerms,
+            Rungs = Rungs, MaxTerms = MaxTerms, Exhaustive = Exhaustive, SubspaceSize = SubspaceSize, RungParentLimit = RungParents,
+            MaxFeatureComplexity = MaxFeatureComplexity, MaxFeatureOperators = FeatureOperators,
         };
         if (Operators is not null)
             options.Operators = SrOptions.ParseOperators(Operators);
@@ -46,6 +49,7 @@ internal static class SrCommand
         var table = FeatureTable.ReadCsv(tablePath, target, out var y);
         Console.Error.WriteLine($"table: {table.SampleCount} rows, {table.Names.Length} features, target '{target}'");
         var result = Search(table, y, options, cancel);
+        if (!Communicator.World.IsRoot) return 0;
         Directory.CreateDirectory(output);
         WriteReport(output, result, target);
         Console.WriteLine(FormulaReport.Describe(result));
@@ -56,9 +60,9 @@ internal static class SrCommand
     public static SrResult Search(FeatureTable table, double[] y, SrOptions options, CancellationToken cancel) =>
         ConsoleProgress.Run($"symbolic regression ({options.Engine})", sink =>
             SymbolicRegressor.Fit(table, y, options, new Progress<SrProgress>(p =>
-                sink.Report(p.Fraction, $"{p.Stage}: {p.Message}")), cancel));
+                sink.Report(p.Fraction, $"{p.Stage}: {p.Message}")), cancel, Communicator.World));
 
-    /// <summary>formulas.txt, formulas.tex, best_formula.cs, pareto.csv and pareto.png.</summary>
+    /// <summary>formulas.txt, formulas.tex, formulas.json (full precision), best_formula.cs, pareto.csv, pareto.png and (SISSO) subspaces.txt.</summary>
     public static void WriteReport(string folder, SrResult result, string target)
     {
         var text = new StringBuilder();
@@ -76,6 +80,10 @@ internal static class SrCommand
         File.WriteAllText(Path.Combine(folder, "formulas.tex"), latex.ToString());
         File.WriteAllText(Path.Combine(folder, "best_formula.cs"), result.Best.ToCSharp());
         FormulaReport.WriteParetoCsv(result, Path.Combine(folder, "pareto.csv"));
+        FormulaReport.WriteJson(result, target, Path.Combine(folder, "formulas.json"));
+        if (result.Subspaces.Count > 0)
+            File.WriteAllLines(Path.Combine(folder, "subspaces.txt"), result.Subspaces.Select(s =>
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{s.Dimension} {s.Score:F6} {s.Text}")));
         int chosen = result.ParetoFront.ToList().IndexOf(result.Best);
         Plots.Pareto(Path.Combine(folder, "pareto.png"), $"Pareto front: {target}",
             result.ParetoFront.Select(f => (f.Complexity, f.Rmse)).ToArray(), chosen, "RMSE (the front is Pareto-optimal in RMSE)");

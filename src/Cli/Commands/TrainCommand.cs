@@ -6,24 +6,40 @@ using SaGatSr.Gat.Materials;
 using SaGatSr.Gat.Model;
 using SaGatSr.Gat.Training;
 using SaGatSr.Kernels;
+using SaGatSr.Mpi;
 
 namespace SaGatSr.Cli.Commands;
 
 internal sealed record TrainArguments(string Dataset, string? Target, string Output, string? Device, int Epochs, int BatchSize,
     float LearningRate, int Hidden, int Heads, int Layers, double Cutoff, int MaxNeighbors, string Featurizer, string? SplitFile,
-    double TrainRatio, double ValidationRatio, int Seed, int Patience, string Loss, bool Resume, string Encoder, string Schedule,
-    double WarmupEpochs, float EmaDecay, float WeightDecay, int GaussianCount)
+    double TrainRatio, double ValidationRatio, int Seed, int Patience, string Loss, bool Resume,
+    DisorderPolicy Disorder = StructureReader.DefaultDisorderPolicy, string StructureColumn = Dataset.DefaultStructureColumn,
+    string? Encoder = null, string? Schedule = null, double? WarmupEpochs = null, float? EmaDecay = null, float? WeightDecay = null,
+    int? GaussianCount = null, float? Dropout = null, string? Messages = null)
 {
+    // Null settings take the library's defaults (TrainingOptions, SaGatConfig, GraphOptions), so callers name only what they change.
+    private static readonly TrainingOptions DefaultTraining = new();
+    private static readonly SaGatConfig DefaultArchitecture = new();
+    private static readonly GraphOptions DefaultGraph = new();
+
     public TrainingOptions ToTrainingOptions() => new()
     {
         Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, SplitFile = SplitFile, TrainRatio = TrainRatio,
         ValidationRatio = ValidationRatio, Seed = Seed, Patience = Patience, Loss = Loss, CheckpointDirectory = Output,
-        Resume = Resume, Schedule = Schedule, WarmupEpochs = WarmupEpochs, EmaDecay = EmaDecay, WeightDecay = WeightDecay,
+        Resume = Resume, Schedule = Schedule ?? DefaultTraining.Schedule, WarmupEpochs = WarmupEpochs ?? DefaultTraining.WarmupEpochs,
+        EmaDecay = EmaDecay ?? DefaultTraining.EmaDecay, WeightDecay = WeightDecay ?? DefaultTraining.WeightDecay,
     };
 
-    public SaGatConfig ToArchitecture() => new() { Hidden = Hidden, Heads = Heads, Layers = Layers, Seed = Seed, Encoder = Encoder };
+    public SaGatConfig ToArchitecture() => new()
+    {
+        Hidden = Hidden, Heads = Heads, Layers = Layers, Seed = Seed, Encoder = Encoder ?? DefaultArchitecture.Encoder,
+        Dropout = Dropout ?? DefaultArchitecture.Dropout, Messages = Messages ?? DefaultArchitecture.Messages,
+    };
 
-    public GraphOptions ToGraphOptions() => new() { Cutoff = Cutoff, MaxNeighbors = MaxNeighbors, GaussianCount = GaussianCount };
+    public GraphOptions ToGraphOptions() => new()
+    {
+        Cutoff = Cutoff, MaxNeighbors = MaxNeighbors, GaussianCount = GaussianCount ?? DefaultGraph.GaussianCount,
+    };
 }
 
 /// <summary>A dataset with one target chosen and every structure turned into a graph and features.</summary>
@@ -45,12 +61,18 @@ internal static class TrainCommand
     {
         var dataset = ConsoleProgress.Run("loading structures", sink =>
             Dataset.Load(arguments.Dataset, progress: new Progress<(int done, int total)>(p =>
-                sink.Report((double)p.done / p.total, $"{p.done}/{p.total}"))));
+                sink.Report((double)p.done / p.total, $"{p.done}/{p.total}")), structureColumn: arguments.StructureColumn, disorder: arguments.Disorder));
         if (dataset.Skipped.Count > 0) Console.Error.WriteLine(dataset.SkippedSummary());
+        DisorderReport.Print(dataset.Entries.Select(e => e.Structure).ToList(), arguments.Disorder);
         int column = ChooseTarget(dataset, arguments.Target, arguments.Dataset);
         var usable = dataset.Entries.Where(e => double.IsFinite(e.Targets[column])).ToArray();
         if (usable.Length < dataset.Entries.Count)
-            Console.Error.WriteLine($"skipped {dataset.Entries.Count - usable.Length} crystals with no value for target '{dataset.TargetNames[column]}'");
+        {
+            var gaps = dataset.TargetGaps.Where(g => g.Target == column).ToList();
+            Console.Error.WriteLine($"skipped {dataset.Entries.Count - usable.Length} crystals with no value for target '{dataset.TargetNames[column]}'" +
+                                    string.Concat(gaps.Take(20).Select(g => $"\n  {g.Id}: {g.Reason}")) +
+                                    (gaps.Count > 20 ? $"\n  ... and {gaps.Count - 20} more" : ""));
+        }
         var structures = usable.Select(e => e.Structure).ToArray();
         var featurizer = SamplePreparer.CreateFeaturizer(arguments.Featurizer);
         var graphOptions = arguments.ToGraphOptions();
@@ -79,7 +101,8 @@ internal static class TrainCommand
         CancellationToken cancel)
     {
         Directory.CreateDirectory(arguments.Output);
-        var options = arguments.ToTrainingOptions();
+        // Under mpirun the ranks split every batch; rank 0 writes the checkpoint, the model and the report.
+        var options = arguments.ToTrainingOptions() with { DataParallel = Communicator.World };
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var result = ConsoleProgress.Run("training SA-GAT", sink =>
             Trainer.Train(backend, prepared.Data, arguments.ToArchitecture(), options, new Progress<TrainingProgress>(p =>
@@ -97,9 +120,11 @@ internal static class TrainCommand
                 sink.Report(fraction, status, important: p.Batch == 0 && (p.Epoch % 10 == 0 || p.Epoch == 1));
             }), cancel));
         var modelPath = Path.Combine(arguments.Output, ModelFileName);
+        if (!Communicator.World.IsRoot) return result.Model;
         ModelFile.Save(modelPath, result.Model);
-        WriteReport(arguments.Output, result, prepared.Data.TargetName, watch.Elapsed);
-        Console.WriteLine($"best epoch {result.BestEpoch}{(result.StoppedEarly ? " (early stop)" : "")}, {watch.Elapsed.TotalSeconds:F1} s");
+        WriteReport(arguments.Output, result, prepared, arguments.Disorder, watch.Elapsed);
+        Console.WriteLine($"best epoch {result.BestEpoch}{(result.StoppedEarly ? " (early stop)" : "")}, {watch.Elapsed.TotalSeconds:F1} s" +
+                          (Communicator.World.Size > 1 ? $" on {Communicator.World.Size} data-parallel ranks" : ""));
         Console.WriteLine($"train      {result.Train.Metrics}");
         Console.WriteLine($"validation {result.Validation.Metrics}");
         Console.WriteLine($"test       {result.Test.Metrics}");
@@ -110,8 +135,9 @@ internal static class TrainCommand
         return result.Model;
     }
 
-    private static void WriteReport(string folder, TrainingResult result, string targetName, TimeSpan elapsed)
+    private static void WriteReport(string folder, TrainingResult result, PreparedDataset prepared, DisorderPolicy disorder, TimeSpan elapsed)
     {
+        string targetName = prepared.Data.TargetName;
         var csv = new StringBuilder("id,split,actual,predicted\n");
         foreach (var (name, set) in new[] { ("train", result.Train), ("val", result.Validation), ("test", result.Test) })
             for (int i = 0; i < set.Ids.Length; i++)
@@ -134,6 +160,12 @@ internal static class TrainCommand
             validation = result.Validation.Metrics,
             test = result.Test.Metrics,
             test_mean_predictor = RegressionMetrics.Compute(result.Test.Actual, result.Test.Actual.Select(_ => baseline).ToArray()),
+            disorder = new
+            {
+                policy = DisorderReport.Name(disorder),
+                sites = prepared.Structures.Sum(s => s.DisorderedSites),
+                structures = prepared.Structures.Count(s => s.DisorderedSites > 0),
+            },
         }, ModelFile.Json));
 
         Plots.Parity(Path.Combine(folder, "parity.png"), $"SA-GAT: {targetName}", targetName,

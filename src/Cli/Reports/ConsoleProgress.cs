@@ -4,13 +4,14 @@ namespace SaGatSr.Cli.Reports;
 
 /// <summary>
 /// Runs long work under a live progress bar on an interactive terminal; when output is redirected (CI, logs) it prints
-/// a plain line now and then instead, so logs stay readable.
+/// a plain line now and then instead, so logs stay readable (also under mpirun).
 /// </summary>
 public static class ConsoleProgress
 {
     public static T Run<T>(string description, Func<ProgressSink, T> work)
     {
-        if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsErrorRedirected || Console.IsOutputRedirected)
+        // mpirun hands ranks a pseudo-terminal even when its own output goes to a file: plain lines there too.
+        if (!AnsiConsole.Profile.Capabilities.Interactive || Console.IsErrorRedirected || Console.IsOutputRedirected || Mpi.Communicator.IsDistributed)
             return work(new ProgressSink(null, description));
         T result = default!;
         AnsiConsole.Progress()

@@ -66,11 +66,15 @@ public sealed class CgcnnFeaturizer : IAtomFeaturizer
         var result = new float[(long)structure.AtomCount * f];
         for (int i = 0; i < structure.AtomCount; i++)
         {
-            int z = structure.AtomicNumbers[i];
-            if (!_embedding.TryGetValue(z, out var vector))
-                throw new StructureFormatException(structure.SourcePath ?? structure.Id, null,
-                    $"element {Elements.Symbol(z)} (Z={z}) has no CGCNN atom_init encoding (it covers Z = {_embedding.Keys.Min()}..{_embedding.Keys.Max()})");
-            vector.CopyTo(result, (long)i * f);
+            // a virtual-crystal site gets the occupancy-weighted mean of its species' encodings
+            foreach (var (z, weight) in structure.SpeciesWeights(i))
+            {
+                if (!_embedding.TryGetValue(z, out var vector))
+                    throw new StructureFormatException(structure.SourcePath ?? structure.Id, null,
+                        $"element {Elements.Symbol(z)} (Z={z}) has no CGCNN atom_init encoding (it covers Z = {_embedding.Keys.Min()}..{_embedding.Keys.Max()})");
+                for (int k = 0; k < f; k++)
+                    result[(long)i * f + k] += (float)(weight * vector[k]);
+            }
         }
 
         return result;

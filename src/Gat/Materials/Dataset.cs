@@ -3,17 +3,18 @@ using System.Text;
 
 namespace SaGatSr.Gat.Materials;
 
-public sealed record DatasetEntry(string Id, Structure Structure, double[] Targets);
+/// <param name="Location">where the entry came from in a one-file dataset ("file:line"), for messages</param>
+public sealed record DatasetEntry(string Id, Structure Structure, double[] Targets, string? Location = null);
 
 public sealed record SkippedEntry(string Id, string Reason);
 
 /// <summary>
-/// Structures with targets, in the layouts CGCNN and ALIGNN users already have: a folder with id_prop.csv
+/// Structures with targets, in the layouts CGCNN and ALIGNN users already have (one-file datasets: Dataset.Files.cs): a folder with id_prop.csv
 /// ("id,target[,target2...]", optional header) where the id is a file name (ALIGNN/JARVIS) or a name without extension
 /// (CGCNN: "&lt;id&gt;.cif"). Bad rows and unreadable structures are skipped with a reason, never fatal.
 /// A folder without id_prop.csv, or a single structure file, loads for prediction (no targets).
 /// </summary>
-public sealed class Dataset
+public sealed partial class Dataset
 {
     public const string DefaultIdPropFile = "id_prop.csv";
 
@@ -33,11 +34,16 @@ public sealed class Dataset
 
     /// <param name="path">a dataset folder, or a single structure file (then <paramref name="idPropFile"/> must be null)</param>
     /// <param name="idPropFile">the id/target table; default: id_prop.csv inside the folder (relative paths are relative to it)</param>
-    public static Dataset Load(string path, string? idPropFile = null, IProgress<(int done, int total)>? progress = null)
+    /// <param name="structureColumn">the column of a CSV dataset that holds each structure's CIF or POSCAR text</param>
+    /// <param name="disorder">what to do with partially occupied sites</param>
+    public static Dataset Load(string path, string? idPropFile = null, IProgress<(int done, int total)>? progress = null,
+        string structureColumn = DefaultStructureColumn, DisorderPolicy disorder = StructureReader.DefaultDisorderPolicy)
     {
+        if (File.Exists(path) && idPropFile is null && IsDatasetFile(path))
+            return LoadFile(path, structureColumn, progress, disorder);
         if (File.Exists(path) && idPropFile is null)
         {
-            var structure = StructureReader.Read(path);
+            var structure = StructureReader.Read(path, disorder);
             progress?.Report((1, 1));
             return new Dataset([new DatasetEntry(structure.Id, structure, [])], [], []);
         }
@@ -51,7 +57,7 @@ public sealed class Dataset
         {
             if (idPropFile is not null)
                 throw new StructureFormatException(table, null, "id/target table not found");
-            return LoadForPrediction(path, progress);
+            return LoadForPrediction(path, progress, disorder);
         }
 
         var skipped = new List<SkippedEntry>();
@@ -66,7 +72,7 @@ public sealed class Dataset
                 resolved.Add((id, file, targets));
         }
 
-        var loaded = LoadStructures(resolved.Select(r => (r.Id, r.File)).ToList(), progress, skipped);
+        var loaded = LoadStructures(resolved.Select(r => (r.Id, r.File)).ToList(), progress, skipped, disorder);
         var entries = new List<DatasetEntry>();
         for (int k = 0; k < resolved.Count; k++)
             if (loaded[k] is { } structure)
@@ -85,7 +91,7 @@ public sealed class Dataset
         return builder.ToString();
     }
 
-    private static Dataset LoadForPrediction(string folder, IProgress<(int done, int total)>? progress)
+    private static Dataset LoadForPrediction(string folder, IProgress<(int done, int total)>? progress, DisorderPolicy disorder)
     {
         var files = Directory.EnumerateFiles(folder)
             .Where(f => StructureReader.KnownExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())
@@ -97,12 +103,13 @@ public sealed class Dataset
         if (files.Count == 0)
             throw new StructureFormatException(folder, null, $"no {DefaultIdPropFile} and no structure files ({string.Join(", ", StructureReader.KnownExtensions)}, POSCAR*, CONTCAR*)");
         var skipped = new List<SkippedEntry>();
-        var loaded = LoadStructures(files, progress, skipped);
+        var loaded = LoadStructures(files, progress, skipped, disorder);
         var entries = files.Select((f, k) => loaded[k] is { } s ? new DatasetEntry(f.Id, s, []) : null).OfType<DatasetEntry>().ToList();
         return new Dataset(entries, [], skipped);
     }
 
-    private static Structure?[] LoadStructures(List<(string Id, string File)> items, IProgress<(int done, int total)>? progress, List<SkippedEntry> skipped)
+    private static Structure?[] LoadStructures(List<(string Id, string File)> items, IProgress<(int done, int total)>? progress, List<SkippedEntry> skipped,
+        DisorderPolicy disorder)
     {
         var structures = new Structure?[items.Count];
         var reasons = new string?[items.Count];
@@ -111,7 +118,7 @@ public sealed class Dataset
         {
             try
             {
-                structures[k] = StructureReader.Read(items[k].File);
+                structures[k] = StructureReader.Read(items[k].File, disorder);
             }
             catch (StructureFormatException ex)
             {

@@ -50,26 +50,6 @@ public static class Elements
         return TryGetAtomicNumber(text[..letters], out atomicNumber);
     }
 
-    /// <summary>
-    /// Lenient element from a free-form site label (CIF _atom_site_label): "Fe", "Fe3+", "O2-", "Fe1", "Fe_pv" (POTCAR), "Fe/4a1b" (VASP 6 hash).
-    /// Returns false when the leading letters are not an element symbol.
-    /// </summary>
-    public static bool TryParseSpeciesLabel(string label, out int atomicNumber)
-    {
-        atomicNumber = 0;
-        int letters = 0;
-        while (letters < label.Length && char.IsAsciiLetter(label[letters]))
-            letters++;
-        if (letters == 0)
-            return false;
-        // Two letters form the symbol when the second is lowercase ("Fe1") or the label has exactly two leading letters
-        // ("FE", "CL1"); otherwise ("OH1", "CA" + more letters) the first letter alone is tried.
-        bool twoLetterCandidate = letters >= 2 && (char.IsLower(label[1]) || letters == 2);
-        if (twoLetterCandidate && TryGetAtomicNumber(label[..2], out atomicNumber))
-            return true;
-        return TryGetAtomicNumber(label[..1], out atomicNumber);
-    }
-
     /// <summary>Period (row) of the periodic table from the atomic number.</summary>
     public static int Period(int z) => z switch
     {

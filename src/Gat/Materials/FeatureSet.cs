@@ -5,6 +5,15 @@ public sealed record FeatureInfo(string Name, string Description, string Kind)
 {
     public const string Elemental = "elemental";
     public const string Structural = "structural";
+
+    /// <summary>Derived from the site's role (cation/anion, A/B/X) and estimated oxidation state (<see cref="SiteRoles"/>).</summary>
+    public const string Site = "site";
+
+    /// <summary>One value per crystal (<see cref="CrystalDescriptors"/>), carried by each of its atoms.</summary>
+    public const string Crystal = "crystal";
+
+    /// <summary>A statistic of an elemental or site property over the sites of one role (<see cref="RoleDescriptors"/>).</summary>
+    public const string Role = "role";
 }
 
 /// <summary>The ordered list of features a featurizer produces (column order of its matrices).</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace SaGatSr.Gat.Materials;
@@ -21,7 +22,8 @@ public sealed class Structure
     /// </summary>
     public const double MaximumLatticeVectorLength = 1000;
 
-    private Structure(string id, double[,] lattice, int[] atomicNumbers, double[][] fractional, double[][] cartesian, double volume, string? sourcePath)
+    private Structure(string id, double[,] lattice, int[] atomicNumbers, double[][] fractional, double[][] cartesian, double volume,
+        string? sourcePath, SiteMixture?[]? mixtures, int disorderedSites)
     {
         Id = id;
         Lattice = lattice;
@@ -30,7 +32,10 @@ public sealed class Structure
         CartesianCoordinates = cartesian;
         Volume = volume;
         SourcePath = sourcePath;
-        Formula = FormatFormula(atomicNumbers, reduce: true);
+        Mixtures = mixtures;
+        DisorderedSites = disorderedSites;
+        Composition = ComputeComposition(atomicNumbers, mixtures);
+        Formula = FormatFormula(Composition, reduce: true);
     }
 
     public string Id { get; }
@@ -38,7 +43,20 @@ public sealed class Structure
     /// <summary>3x3, row r is lattice vector r (a, b, c) in Å.</summary>
     public double[,] Lattice { get; }
 
+    /// <summary>The element of each site; for a virtual-crystal site (see <see cref="Mixtures"/>) its majority species.</summary>
     public int[] AtomicNumbers { get; }
+
+    /// <summary>
+    /// Null when every site holds one element. Otherwise one entry per site: null for an ordered site, or the species that
+    /// share a partially occupied site with their occupancies (a virtual-crystal site, <see cref="DisorderPolicy.Virtual"/>).
+    /// </summary>
+    public IReadOnlyList<SiteMixture?>? Mixtures { get; }
+
+    /// <summary>Sites built from partial occupancies by the reader's <see cref="DisorderPolicy"/> (0 for an ordered file).</summary>
+    public int DisorderedSites { get; }
+
+    /// <summary>Amount of each element in the cell (atomic number to count): occupancies summed, as pymatgen's composition.</summary>
+    public IReadOnlyDictionary<int, double> Composition { get; }
 
     public double[][] FractionalCoordinates { get; }
 
@@ -49,22 +67,36 @@ public sealed class Structure
     /// <summary>Cell volume in Å³ (always positive, even for a left-handed lattice).</summary>
     public double Volume { get; }
 
-    /// <summary>Reduced formula with elements ordered by electronegativity (as pymatgen prints it), e.g. "NaCl", "SiO2".</summary>
+    /// <summary>
+    /// Reduced formula with elements ordered by electronegativity (as pymatgen prints it), e.g. "NaCl", "SiO2"; with
+    /// partial occupancies the unreduced amounts, e.g. "Li0.5CoO2".
+    /// </summary>
     public string Formula { get; }
 
     public string? SourcePath { get; }
+
+    /// <summary>The space group the file names or lists (a CIF's, as "P 1 21/c 1 (14)"); null when the file gives none.</summary>
+    public string? SpaceGroup { get; internal set; }
 
     /// <summary>
     /// Builds and validates a structure. <paramref name="atomLines"/> (optional, same length as the atoms) gives the
     /// source line of each atom so errors point at it; <paramref name="sourceName"/> is the file name used in messages.
     /// </summary>
+    /// <param name="mixtures">null, or per site null (ordered) or the species sharing it; a mixed site's atomic number must be its majority species</param>
+    /// <param name="disorderedSites">how many sites a <see cref="DisorderPolicy"/> built from partial occupancies</param>
     public static Structure Create(string id, double[,] lattice, int[] atomicNumbers, double[][] coordinates, bool coordinatesAreFractional,
-        string sourceName, string? sourcePath = null, int[]? atomLines = null, int? latticeLine = null)
+        string sourceName, string? sourcePath = null, int[]? atomLines = null, int? latticeLine = null,
+        IReadOnlyList<SiteMixture?>? mixtures = null, int disorderedSites = 0)
     {
         if (lattice.GetLength(0) != 3 || lattice.GetLength(1) != 3)
             throw new ArgumentException("lattice must be 3x3", nameof(lattice));
         if (coordinates.Length != atomicNumbers.Length)
             throw new ArgumentException("one coordinate triple per atom is required", nameof(coordinates));
+        if (mixtures is not null && mixtures.Count != atomicNumbers.Length)
+            throw new ArgumentException("one mixture entry (or null) per atom is required", nameof(mixtures));
+        for (int i = 0; mixtures is not null && i < mixtures.Count; i++)
+            if (mixtures[i] is { } mixture && mixture.MajoritySpecies != atomicNumbers[i])
+                throw new ArgumentException($"site {i + 1}: the atomic number of a mixed site must be its majority species {mixture.MajoritySpecies}", nameof(atomicNumbers));
         foreach (double v in lattice)
             if (!double.IsFinite(v))
                 throw new StructureFormatException(sourceName, latticeLine, "lattice contains a non-finite number");
@@ -109,7 +141,9 @@ public sealed class Structure
         }
 
         // copies, so later changes to the caller's arrays cannot invalidate the checks above
-        var structure = new Structure(id, (double[,])lattice.Clone(), (int[])atomicNumbers.Clone(), fractional, cartesian, volume, sourcePath);
+        var copiedMixtures = mixtures is null || mixtures.All(m => m is null) ? null : mixtures.ToArray();
+        var structure = new Structure(id, (double[,])lattice.Clone(), (int[])atomicNumbers.Clone(), fractional, cartesian, volume, sourcePath,
+            copiedMixtures, disorderedSites);
         var (first, second, distance) = NeighborSearch.ClosestPair(structure, MinimumInteratomicDistance);
         if (distance < MinimumInteratomicDistance)
         {
@@ -138,6 +172,7 @@ public sealed class Structure
             lattice[r, c] = Lattice[r, c] * multipliers[r];
         var z = new int[total];
         var fractional = new double[total][];
+        var mixtures = Mixtures is null ? null : new SiteMixture?[total];
         int k = 0;
         for (int a = 0; a < na; a++)
         for (int b = 0; b < nb; b++)
@@ -147,13 +182,39 @@ public sealed class Structure
             z[k] = AtomicNumbers[i];
             var f = FractionalCoordinates[i];
             fractional[k] = [(f[0] + a) / na, (f[1] + b) / nb, (f[2] + c) / nc];
+            if (mixtures is not null)
+                mixtures[k] = Mixtures![i];
         }
 
-        return Create($"{Id}_{na}x{nb}x{nc}", lattice, z, fractional, true, SourcePath ?? Id, SourcePath);
+        return Create($"{Id}_{na}x{nb}x{nc}", lattice, z, fractional, true, SourcePath ?? Id, SourcePath, mixtures: mixtures,
+            disorderedSites: DisorderedSites * na * nb * nc);
+    }
+
+    /// <summary>Cell lengths (Å) and angles (degrees): alpha between b and c, beta between a and c, gamma between a and b.</summary>
+    public (double A, double B, double C, double Alpha, double Beta, double Gamma) CellParameters
+    {
+        get
+        {
+            double Dot(int p, int q) => Lattice[p, 0] * Lattice[q, 0] + Lattice[p, 1] * Lattice[q, 1] + Lattice[p, 2] * Lattice[q, 2];
+            double a = Math.Sqrt(Dot(0, 0)), b = Math.Sqrt(Dot(1, 1)), c = Math.Sqrt(Dot(2, 2));
+            double Angle(int p, int q, double lp, double lq) => Math.Acos(Math.Clamp(Dot(p, q) / (lp * lq), -1, 1)) * 180 / Math.PI;
+            return (a, b, c, Angle(1, 2, b, c), Angle(0, 2, a, c), Angle(0, 1, a, b));
+        }
     }
 
     /// <summary>Full composition, e.g. "Na4Cl4", in the same element order as <see cref="Formula"/>.</summary>
-    public string FullFormula => FormatFormula(AtomicNumbers, reduce: false);
+    public string FullFormula => FormatFormula(Composition, reduce: false);
+
+    /// <summary>
+    /// The species of a site with weights summing to 1: (Z, 1) for an ordered site, occupancy / total occupancy for a
+    /// virtual-crystal site (a vacancy's share is not a species, so the site's features are those of the atoms present).
+    /// </summary>
+    public IEnumerable<(int AtomicNumber, double Weight)> SpeciesWeights(int site)
+    {
+        if (Mixtures?[site] is not { } mixture)
+            return [(AtomicNumbers[site], 1.0)];
+        return mixture.Species.Select(s => (s.AtomicNumber, s.Occupancy / mixture.TotalOccupancy));
+    }
 
     public static double[] FractionalToCartesian(double[,] lattice, ReadOnlySpan<double> f) =>
     [
@@ -203,20 +264,66 @@ public sealed class Structure
         v[0] * m[0, 2] + v[1] * m[1, 2] + v[2] * m[2, 2],
     ];
 
-    private static string FormatFormula(int[] atomicNumbers, bool reduce)
+    private static Dictionary<int, double> ComputeComposition(int[] atomicNumbers, SiteMixture?[]? mixtures)
     {
-        var counts = atomicNumbers.GroupBy(z => z).ToDictionary(g => g.Key, g => g.Count());
-        int divisor = reduce ? counts.Values.Aggregate(0, Gcd) : 1;
+        var amounts = new Dictionary<int, double>();
+        for (int i = 0; i < atomicNumbers.Length; i++)
+            foreach (var (z, occupancy) in mixtures?[i]?.Species ?? [new SiteSpecies(atomicNumbers[i], 1)])
+                amounts[z] = amounts.GetValueOrDefault(z) + occupancy;
+        return amounts;
+    }
+
+    private static string FormatFormula(IReadOnlyDictionary<int, double> composition, bool reduce)
+    {
+        bool whole = composition.Values.All(v => Math.Abs(v - Math.Round(v)) < 1e-6);
+        int divisor = reduce && whole ? composition.Values.Select(v => (int)Math.Round(v)).Aggregate(0, Gcd) : 1;
         var builder = new StringBuilder();
-        foreach (var (z, count) in counts.OrderBy(p => ElementTable.Default.RawElectronegativity(p.Key) ?? double.MaxValue).ThenBy(p => p.Key))
+        foreach (var (z, amount) in composition.OrderBy(p => ElementTable.Default.RawElectronegativity(p.Key) ?? double.MaxValue).ThenBy(p => p.Key))
         {
             builder.Append(Elements.Symbol(z));
-            if (count / divisor != 1)
-                builder.Append(count / divisor);
+            double shown = whole ? Math.Round(amount) / divisor : amount;
+            if (Math.Abs(shown - 1) > 1e-6)
+                builder.Append(shown.ToString("0.####", CultureInfo.InvariantCulture));
         }
 
         return builder.ToString();
     }
 
     private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
+}
+
+/// <summary>One species on a site and its occupancy (0..1].</summary>
+public readonly record struct SiteSpecies(int AtomicNumber, double Occupancy);
+
+/// <summary>The species that share one partially occupied site, with their occupancies (total at most 1; the rest is vacancy).</summary>
+public sealed class SiteMixture
+{
+    /// <param name="species">listed in file order; entries of one element are added up</param>
+    public SiteMixture(IEnumerable<SiteSpecies> species)
+    {
+        Species = species.GroupBy(s => s.AtomicNumber).Select(g => new SiteSpecies(g.Key, g.Sum(s => s.Occupancy))).ToArray();
+        if (Species.Count == 0)
+            throw new ArgumentException("a site mixture needs at least one species", nameof(species));
+        foreach (var s in Species)
+        {
+            if (s.AtomicNumber is < 1 or > Elements.Count)
+                throw new ArgumentException($"atomic number {s.AtomicNumber} is not an element (1..118)", nameof(species));
+            if (!(s.Occupancy > 0 && s.Occupancy <= 1))
+                throw new ArgumentException($"occupancy {s.Occupancy} of {Elements.Symbol(s.AtomicNumber)} is not in (0, 1]", nameof(species));
+        }
+
+        TotalOccupancy = Species.Sum(s => s.Occupancy);
+        // the first listed wins a tie, so the choice follows the file
+        MajoritySpecies = Species.Aggregate((best, s) => s.Occupancy > best.Occupancy ? s : best).AtomicNumber;
+    }
+
+    public IReadOnlyList<SiteSpecies> Species { get; }
+
+    public double TotalOccupancy { get; }
+
+    /// <summary>The species with the largest occupancy (the first of equals).</summary>
+    public int MajoritySpecies { get; }
+
+    public override string ToString() =>
+        string.Join(" ", Species.Select(s => $"{Elements.Symbol(s.AtomicNumber)}:{s.Occupancy.ToString("0.###", CultureInfo.InvariantCulture)}"));
 }

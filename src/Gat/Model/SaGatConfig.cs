@@ -48,6 +48,30 @@ public sealed record SaGatConfig
 
     public int Seed { get; init; } = 42;
 
+    /// <summary>
+    /// Layer-normalise each feature's SAE projection h_ri (no scale or shift), so every feature enters h_0 with the same
+    /// magnitude and its share is its coefficient a_i: a large projection cannot stand in for attention.
+    /// </summary>
+    public bool SaeNormalization { get; init; }
+
+    /// <summary>
+    /// Weight in the loss of the SAE coefficients' mean per-atom entropy divided by log F (0: none). It makes the encoder
+    /// spend its attention on few features, so the ranking separates the features the network needs from the rest.
+    /// </summary>
+    public float SaeSparsity { get; init; }
+
+    /// <summary>
+    /// A learnable logit per feature added to the SAE scores (zero at the start): the score of feature i is
+    /// h_ri · w_a + c_i. Each c_i receives its feature's whole gradient directly, where w_a averages over all features.
+    /// </summary>
+    public bool SaeFeatureLogits { get; init; } = true;
+
+    /// <summary>
+    /// Softmax temperature of the SAE scores: a_i = softmax(s_i / T). Below 1 it sharpens the coefficients, so the small,
+    /// consistent preferences training gives the scores become a ranking that separates features.
+    /// </summary>
+    public float SaeTemperature { get; init; } = 0.3f;
+
     [JsonIgnore]
     public int HeadDim => Hidden / Heads;
 
@@ -66,5 +90,7 @@ public sealed record SaGatConfig
         if (Layers < 0) throw new ArgumentException("Layer count must be zero or more.");
         if (Cutoff <= 0 || MaxNeighbors <= 0 || GaussianCount <= 0)
             throw new ArgumentException("Cutoff, neighbour count and Gaussian count must be positive.");
+        if (!(SaeSparsity >= 0) || float.IsInfinity(SaeSparsity)) throw new ArgumentException($"SAE sparsity {SaeSparsity} must be zero or positive.");
+        if (!(SaeTemperature > 0) || float.IsInfinity(SaeTemperature)) throw new ArgumentException($"SAE temperature {SaeTemperature} must be positive.");
     }
 }

@@ -19,7 +19,8 @@ public sealed class SaGatModel : Module
         Backend = backend;
         var rng = new Random(config.Seed);
         if (config.Encoder == "fcn") fcn = AddModule("fcn", new FcnEncoder(backend, config.FeatureCount, config.Hidden, rng));
-        else sae = AddModule("sae", new SaeEncoder(backend, config.FeatureCount, config.Hidden, rng));
+        else sae = AddModule("sae", new SaeEncoder(backend, config.FeatureCount, config.Hidden, rng, config.SaeNormalization,
+            config.SaeFeatureLogits, config.SaeTemperature));
         layers = new Func<Tensor, DeviceGraphBatch, Tensor>[config.Layers];
         for (int i = 0; i < layers.Length; i++)
             layers[i] = config.Messages == "edge"

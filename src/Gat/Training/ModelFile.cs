@@ -97,8 +97,7 @@ public static class ModelFile
 
     public static TrainedModel ReadModel(ZipArchive zip, string path, IComputeBackend backend)
     {
-        var config = JsonSerializer.Deserialize<SaGatConfig>(ReadText(zip, path, "config.json"), Json)
-                     ?? throw new InvalidDataException($"{path}: empty config.json.");
+        var config = ReadConfig(ReadText(zip, path, "config.json")) ?? throw new InvalidDataException($"{path}: empty config.json.");
         var metadata = JsonSerializer.Deserialize<ModelMetadata>(ReadText(zip, path, "metadata.json"), Json)
                        ?? throw new InvalidDataException($"{path}: empty metadata.json.");
         var scaler = FeatureScaler.FromJson(ReadText(zip, path, "scaler.json"));
@@ -107,6 +106,18 @@ public static class ModelFile
         using (var stream = parameters.Open()) network.LoadParameters(stream);
         var importance = zip.GetEntry("importance.csv") is null ? null : ParseImportance(ReadText(zip, path, "importance.csv"));
         return new TrainedModel(network, scaler, metadata, importance);
+    }
+
+    /// <summary>
+    /// A stored architecture. Encoder settings added after a model was written take the values it was trained with
+    /// (their defaults have changed since), so older files keep predicting as they did.
+    /// </summary>
+    internal static SaGatConfig? ReadConfig(string json)
+    {
+        if (System.Text.Json.Nodes.JsonNode.Parse(json) is not System.Text.Json.Nodes.JsonObject node) return null;
+        node.TryAdd(nameof(SaGatConfig.SaeFeatureLogits), false);
+        node.TryAdd(nameof(SaGatConfig.SaeTemperature), 1f);
+        return node.Deserialize<SaGatConfig>(Json);
     }
 
     private static string ImportanceCsv(IReadOnlyList<FeatureImportance> importance)

@@ -30,6 +30,10 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
     public IReadOnlyList<CrystalSample> Prepare(IReadOnlyList<Structure> structures)
     {
         var featurizer = SamplePreparer.CreateFeaturizer(Config.Featurizer);
+        // a model saved by a version with another feature set would otherwise read misaligned columns
+        if (!featurizer.Features.Features.Select(f => f.Name).SequenceEqual(Config.FeatureNames))
+            throw new InvalidDataException($"the model was trained on {Config.FeatureCount} '{Config.Featurizer}' features, but this version's " +
+                                           $"'{Config.Featurizer}' featurizer gives {featurizer.Features.Count} (see FEATURES.md): retrain the model");
         var featurized = SamplePreparer.Featurize(structures, featurizer, GraphOptions);
         var samples = new CrystalSample[structures.Count];
         for (int i = 0; i < samples.Length; i++)
@@ -42,7 +46,12 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
     }
 
     /// <summary>Predictions in the target's units, computed in batches without recording gradients.</summary>
-    public double[] Predict(IReadOnlyList<CrystalSample> samples, int batchSize = 64, FeatureImportance.Accumulator? importance = null)
+    public double[] Predict(IReadOnlyList<CrystalSample> samples, int batchSize = 64, FeatureImportance.Accumulator? importance = null) =>
+        Predict(samples, batchSize, importance is null ? null : (coefficients, offsets, _) => importance.Add(coefficients, offsets));
+
+    /// <param name="coefficientSink">receives each batch's SAE coefficients [atoms * features], its node offsets and the index of
+    /// its first sample</param>
+    public double[] Predict(IReadOnlyList<CrystalSample> samples, int batchSize, Action<float[], int[], int>? coefficientSink)
     {
         var predictions = new double[samples.Count];
         var scaler = TargetScaler;
@@ -51,10 +60,11 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
             int count = Math.Min(batchSize, samples.Count - start);
             using var batch = Batches.Upload(Network.Backend, samples, start, count, GraphOptions, Config.FeatureCount);
             using var tape = Tape.NoGrad();
-            var (prediction, coefficients) = Network.Forward(batch);
+            var (prediction, weights) = Network.Forward(batch);
             var values = prediction.ToArray();
             for (int i = 0; i < count; i++) predictions[start + i] = scaler.Restore(values[i]);
-            if (importance is not null && coefficients is not null) importance.Add(coefficients.ToArray(), batch.NodeOffsets);
+            // An FCN encoder has no coefficients to hand on.
+            if (weights is not null) coefficientSink?.Invoke(weights.ToArray(), batch.NodeOffsets, start);
         }
 
         return predictions;

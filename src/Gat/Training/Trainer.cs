@@ -64,6 +64,7 @@ public static class Trainer
             samples[i] = new CrystalSample(data.Ids[i], data.Inputs[i].Graph, features, data.Targets[i]);
         }
 
+        var comm = options.DataParallel ?? SaGatSr.Mpi.Communicator.Self;
         var network = new SaGatModel(backend, config);
         var optimizer = new Adam(network.Parameters(), options.LearningRate, weightDecay: options.WeightDecay);
         using var average = options.EmaDecay > 0 ? new ExponentialMovingAverage(network.Parameters(), options.EmaDecay) : null;
@@ -125,7 +126,7 @@ public static class Trainer
             // With a moving average, the averaged weights are the ones validated, kept as the best and saved.
             average?.Swap();
             double validationMae = RegressionMetrics.Compute(validationSet.Select(i => samples[i].Target).ToArray(),
-                model.Predict(validationSet.Select(i => samples[i]).ToArray())).Mae;
+                DataParallel.Predict(model, validationSet.Select(i => samples[i]).ToArray(), comm)).Mae;
             if (!double.IsFinite(validationMae))
                 throw new TrainingDivergedException($"Validation MAE became {validationMae} at epoch {epoch}: the model diverged.");
 
@@ -155,7 +156,7 @@ public static class Trainer
                 Epoch = epoch, BestValidationMae = best, BestEpoch = bestEpoch, EpochsWithoutImprovement = withoutImprovement,
                 EpochsSinceLearningRateChange = sinceChange, LearningRate = optimizer.LearningRate, History = history.ToArray(),
             };
-            if (checkpointPath is not null) SaveCheckpoint(checkpointPath, model, optimizer, average, state, bestParameters!);
+            if (checkpointPath is not null && comm.IsRoot) SaveCheckpoint(checkpointPath, model, optimizer, average, state, bestParameters!);
             progress?.Report(new TrainingProgress(epoch, options.Epochs, 0, batches, lossSum / batches, validationMae, best,
                 optimizer.LearningRate));
             if (withoutImprovement >= options.Patience)
@@ -167,7 +168,7 @@ public static class Trainer
 
         if (bestParameters is not null) LoadParameters(network, bestParameters);
         SplitPredictions Evaluate(int[] set) => new(set.Select(i => samples[i].Id).ToArray(),
-            set.Select(i => samples[i].Target).ToArray(), model.Predict(set.Select(i => samples[i]).ToArray()));
+            set.Select(i => samples[i].Target).ToArray(), DataParallel.Predict(model, set.Select(i => samples[i]).ToArray(), comm));
         var train = Evaluate(split.Train);
         var validation = Evaluate(split.Validation);
         var test = Evaluate(split.Test);
@@ -202,13 +203,14 @@ public static class Trainer
 
     /// <summary>
     /// One optimiser step per batch, in order, yielding each loss (the caller stops at a non-finite one). The next batch's
-    /// graphs and edge expansion are built on the thread pool while the device trains on the current one.
+    /// graphs and edge expansion (this rank's share of it under data parallelism) are built on the thread pool while the
+    /// device trains on the current one.
     /// </summary>
     internal static IEnumerable<double> TrainBatches(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[][] batches,
         TargetScaler targetScaler, GraphOptions graphOptions, TrainingOptions options)
     {
         if (batches.Length == 0) yield break;
-        Task<HostGraphBatch> Prepare(int b) => Task.Run(() => Batches.Prepare(samples, batches[b], graphOptions, network.Config.FeatureCount));
+        Task<HostGraphBatch?> Prepare(int b) => Task.Run(() => PrepareShare(network, samples, batches[b], graphOptions, options));
         var next = Prepare(0);
         for (int b = 0; b < batches.Length; b++)
         {
@@ -220,27 +222,62 @@ public static class Trainer
 
     internal static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices,
         TargetScaler targetScaler, GraphOptions graphOptions, TrainingOptions options) =>
-        TrainStep(network, optimizer, samples, indices, Batches.Prepare(samples, indices, graphOptions, network.Config.FeatureCount),
-            targetScaler, options);
+        TrainStep(network, optimizer, samples, indices, PrepareShare(network, samples, indices, graphOptions, options), targetScaler, options);
 
-    /// <summary>One optimiser step on the crystals <paramref name="indices"/>, whose host batch is <paramref name="prepared"/>.</summary>
-    internal static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices, HostGraphBatch prepared,
+    /// <summary>This rank's share of a global batch (all of it on one rank); null when the share is empty.</summary>
+    private static int[] Share(int[] indices, TrainingOptions options)
+    {
+        var comm = options.DataParallel ?? SaGatSr.Mpi.Communicator.Self;
+        return comm.Size > 1 ? DataParallel.Slice(indices, comm) : indices;
+    }
+
+    private static HostGraphBatch? PrepareShare(SaGatModel network, CrystalSample[] samples, int[] indices, GraphOptions graphOptions,
+        TrainingOptions options)
+    {
+        var mine = Share(indices, options);
+        return mine.Length > 0 ? Batches.Prepare(samples, mine, graphOptions, network.Config.FeatureCount) : null;
+    }
+
+    /// <summary>
+    /// One optimiser step on the global batch <paramref name="indices"/>; <paramref name="prepared"/> is the host batch of
+    /// this rank's share. Under data parallelism the gradients of all ranks are combined before the step.
+    /// </summary>
+    private static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices, HostGraphBatch? prepared,
         TargetScaler targetScaler, TrainingOptions options)
+    {
+        var comm = options.DataParallel ?? SaGatSr.Mpi.Communicator.Self;
+        var mine = Share(indices, options);
+        double value = prepared is not null ? ForwardBackward(network, samples, mine, prepared, targetScaler, options, optimizer.StepCount) : 0;
+        if (comm.Size > 1) value = DataParallel.CombineGradients(optimizer, value, mine.Length, indices.Length, comm);
+        if (!double.IsFinite(value))
+        {
+            optimizer.ZeroGrad();
+            return value;
+        }
+
+        if (options.ClipNorm > 0) optimizer.ClipGradNorm(options.ClipNorm);
+        optimizer.Step();
+        optimizer.ZeroGrad();
+        return value;
+    }
+
+    /// <summary>The batch loss, with its gradient accumulated when it is finite.</summary>
+    private static double ForwardBackward(SaGatModel network, CrystalSample[] samples, int[] indices, HostGraphBatch prepared,
+        TargetScaler targetScaler, TrainingOptions options, int step)
     {
         using var batch = new DeviceGraphBatch(network.Backend, prepared, network.Config.FeatureCount);
         using var target = Tensor.FromArray(network.Backend, indices.Select(i => targetScaler.Normalise(samples[i].Target)).ToArray(),
             indices.Length, 1);
         using var tape = new Tape();
         // Dropout masks seeded by the step, so a resumed run draws the same masks as an uninterrupted one.
-        var dropout = network.Config.Dropout > 0 ? new Random(unchecked(options.Seed * 1_000_003 + optimizer.StepCount)) : null;
-        var (prediction, _) = network.Forward(batch, dropout);
+        var dropout = network.Config.Dropout > 0 ? new Random(unchecked(options.Seed * 1_000_003 + step)) : null;
+        var (prediction, importance) = network.Forward(batch, dropout);
         var loss = options.Loss == "l1" ? Ops.L1Loss(prediction, target) : Ops.MseLoss(prediction, target);
+        if (network.Config.SaeSparsity > 0 && importance is not null)
+            loss = Ops.Add(loss, Ops.Scale(SaeEncoder.NormalisedEntropy(importance, batch.AtomCount, network.Config.FeatureCount),
+                network.Config.SaeSparsity));
         double value = loss.Item();
-        if (!double.IsFinite(value)) return value;
-        tape.Backward(loss);
-        if (options.ClipNorm > 0) optimizer.ClipGradNorm(options.ClipNorm);
-        optimizer.Step();
-        optimizer.ZeroGrad();
+        if (double.IsFinite(value)) tape.Backward(loss);
         return value;
     }
 
@@ -275,10 +312,11 @@ public static class Trainer
         ExponentialMovingAverage? average, SaGatConfig config, DataSplit split)
     {
         using var zip = ZipFile.OpenRead(path);
-        var saved = JsonSerializer.Deserialize<SaGatConfig>(ModelFile.ReadText(zip, path, "config.json"), ModelFile.Json)!;
+        var saved = ModelFile.ReadConfig(ModelFile.ReadText(zip, path, "config.json"))!;
         if (!saved.FeatureNames.SequenceEqual(config.FeatureNames) || saved.Hidden != config.Hidden || saved.Heads != config.Heads ||
-            saved.Layers != config.Layers || saved.GaussianCount != config.GaussianCount || saved.Encoder != config.Encoder ||
-            saved.Messages != config.Messages)
+            saved.Layers != config.Layers || saved.GaussianCount != config.GaussianCount || saved.SaeFeatureLogits != config.SaeFeatureLogits
+            || saved.SaeTemperature != config.SaeTemperature || saved.SaeNormalization != config.SaeNormalization
+            || saved.Encoder != config.Encoder || saved.Messages != config.Messages)
             throw new InvalidOperationException(
                 $"{path} was written by a run with a different model or features; delete it or use another --out to start afresh.");
         var state = JsonSerializer.Deserialize<CheckpointState>(ModelFile.ReadText(zip, path, "progress.json"), ModelFile.Json)!;

@@ -35,6 +35,8 @@ public sealed record TrainingOptions
     public string? CheckpointDirectory { get; init; }
     /// <summary>Continue from CheckpointDirectory's checkpoint when one exists.</summary>
     public bool Resume { get; init; } = true;
+    /// <summary>Ranks that split every batch (see <see cref="DataParallel"/>); null: this process alone. Rank 0 writes the checkpoints.</summary>
+    public SaGatSr.Mpi.Communicator? DataParallel { get; init; }
 
     public void Validate()
     {

@@ -19,6 +19,12 @@ public class ReaderFuzzTests
             yield return (File.ReadAllText(file), "cif");
         foreach (var file in Directory.GetFiles(Path.Combine(root, "jarvis"), "*.vasp").Take(4))
             yield return (File.ReadAllText(file), "poscar");
+        // the regression corpus: named space groups, origin choices, disorder, labels, quotes, wrapped POSCAR lines
+        var readers = Path.Combine(TestPaths.RepositoryRoot, "tests", "SaGatSr.Tests", "Data", "readers");
+        foreach (var name in new[] { "p21n_hall_no_operations.cif", "disordered_perovskite.cif", "spinel_origin_unnamed.cif", "bi2te3_rhombohedral_axes.cif", "labels_water.cif", "quoted_values.cif" })
+            yield return (File.ReadAllText(Path.Combine(readers, name)), "cif");
+        foreach (var name in new[] { "alloy_wrapped_species.vasp", "POSCAR_empty_comment", "vasp4_comment/POSCAR" })
+            yield return (File.ReadAllText(Path.Combine(readers, name)), "poscar");
         yield return ("2\nLattice=\"5 0 0 0 5 0 0 0 5\" Properties=species:S:1:pos:R:3\nNa 0 0 0\nCl 2.5 2.5 2.5\n", "extxyz");
     }
 
@@ -34,6 +40,8 @@ public class ReaderFuzzTests
             Assert.That(structure.AtomCount, Is.GreaterThan(0), what);
             Assert.That(structure.Volume, Is.GreaterThan(0), what);
             Assert.That(structure.CartesianCoordinates.SelectMany(c => c), Is.All.Matches<double>(double.IsFinite), what);
+            // whatever parses, inspect looks for its space group: that must not fail either
+            SaGatSr.Gat.Materials.Symmetry.SpaceGroupFinder.Find(structure);
         }
         catch (StructureFormatException e)
         {

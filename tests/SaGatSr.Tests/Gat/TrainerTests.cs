@@ -165,4 +165,33 @@ public class TrainerTests
         var error = Assert.Throws<InvalidDataException>(() => ModelFile.Load(path, backend));
         Assert.That(error!.Message, Does.StartWith(path));
     }
+
+    [Test]
+    public void AModelWrittenBeforeTheEncoderSettingsExistedLoadsAsItWasTrained()
+    {
+        var data = GatTestData.Data(6);
+        using var backend = Devices.Create("cpu");
+        var result = Trainer.Train(backend, data, Small with { SaeFeatureLogits = false, SaeTemperature = 1f }, Options(1));
+        using var model = result.Model;
+        string folder = TestPaths.NewTemporaryFolder(), path = Path.Combine(folder, "old.sagat");
+        ModelFile.Save(path, model);
+        // Rewrite config.json as an older version wrote it: without the two settings.
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            var entry = zip.GetEntry("config.json")!;
+            string json;
+            using (var reader = new StreamReader(entry.Open())) json = reader.ReadToEnd();
+            var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+            Assert.That(node.Remove(nameof(SaGatConfig.SaeFeatureLogits)) && node.Remove(nameof(SaGatConfig.SaeTemperature)));
+            entry.Delete();
+            using var writer = new StreamWriter(zip.CreateEntry("config.json").Open());
+            writer.Write(node.ToJsonString());
+        }
+
+        using var loaded = ModelFile.Load(path, backend);
+        Assert.That((loaded.Config.SaeFeatureLogits, loaded.Config.SaeTemperature), Is.EqualTo((false, 1f)));
+        var samples = loaded.Prepare(GatTestData.Dataset.Entries.Take(6).Select(e => e.Structure).ToArray());
+        Assert.That(loaded.Predict(samples), Is.EqualTo(model.Predict(samples)));
+        Assert.That(new SaGatConfig().SaeFeatureLogits && new SaGatConfig().SaeTemperature < 1, "new models use the sharper encoder");
+    }
 }

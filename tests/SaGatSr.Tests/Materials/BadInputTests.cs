@@ -32,7 +32,7 @@ public class BadInputTests
     public void Vasp4FileWhoseCommentIsNotASpeciesListIsRefused()
     {
         var ex = ParseFails(GoodPoscar.Replace("NaCl\n", "System\n").Replace("Na Cl\n", ""), "poscar", "x.vasp");
-        Assert.That(ex.Message, Is.EqualTo("x.vasp:6: VASP 4 file without a species line: add a line with the element symbols before the counts"));
+        Assert.That(ex.Message, Does.StartWith("x.vasp:6: VASP 4 file without a species line: add a line with the element symbols before the counts"));
     }
 
     [Test]
@@ -76,7 +76,7 @@ public class BadInputTests
     [Test]
     public void GoodCifParses() => Assert.That(StructureReader.Parse(GoodCif, "cif", "good").FullFormula, Is.EqualTo("NaCl"));
 
-    [TestCase("Cl1 Cl1- 0.5 0.5 0.5 1.0", "Cl1 Cl1- 0.5 0.5 0.5 0.5", 16, "occupancy 0.5")]
+    [TestCase("Cl1 Cl1- 0.5 0.5 0.5 1.0", "Cl1 Cl1- 0.5 0.5 0.5 1.5", 16, "occupancy 1.5, outside 0..1")]
     [TestCase("Cl1 Cl1- 0.5", "Qq1 Qq 0.5", 16, "unknown element 'Qq'")]
     [TestCase("0.5 0.5 0.5 1.0", "0.5 0.5 0.5a 1.0", 16, "malformed number '0.5a'")]
     [TestCase("_cell_length_b 5.62", "_cell_length_b 0", 3, "must be positive")]

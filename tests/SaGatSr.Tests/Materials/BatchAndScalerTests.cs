@@ -15,7 +15,7 @@ public class BatchAndScalerTests
             var g = CrystalGraph.Build(s, new GraphOptions { MaxNeighbors = random.Next(1, 15) });
             return (g, sae.Featurize(s, g));
         }).ToList();
-        var batch = GraphBatch.Create(items, 180);
+        var batch = GraphBatch.Create(items, sae.Features.Count);
 
         Assert.That(batch.CrystalCount, Is.EqualTo(6));
         Assert.That(batch.AtomCount, Is.EqualTo(structures.Sum(s => s.AtomCount)));
@@ -36,7 +36,7 @@ public class BatchAndScalerTests
                 Assert.That(crystalOfAtom[batch.EdgeSource[edge + e]], Is.EqualTo(c), "edges never cross crystals");
             }
 
-            Assert.That(batch.AtomFeatures[(node * 180)..((node + g.AtomCount) * 180)], Is.EqualTo(items[c].Item2));
+            Assert.That(batch.AtomFeatures[(node * sae.Features.Count)..((node + g.AtomCount) * sae.Features.Count)], Is.EqualTo(items[c].Item2));
         }
 
         for (int i = 0; i < batch.AtomCount; i++)

@@ -25,17 +25,6 @@ public class ElementsTests
     [TestCase("")]
     public void StrictSymbolsRejectNonElements(string text) => Assert.That(Elements.TryParseSymbol(text, out _), Is.False);
 
-    [TestCase("Fe1", 26)]
-    [TestCase("O1a", 8)]
-    [TestCase("OH1", 8)]
-    [TestCase("CL1", 17)]
-    [TestCase("C12", 6)]
-    public void SiteLabelsFallBackToTheFirstLetter(string label, int z)
-    {
-        Assert.That(Elements.TryParseSpeciesLabel(label, out int parsed), Is.True);
-        Assert.That(parsed, Is.EqualTo(z));
-    }
-
     [TestCase(1, 1, 1, 0)]
     [TestCase(2, 18, 1, 0)]
     [TestCase(5, 13, 2, 1)]

@@ -1,0 +1,352 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace SaGatSr.Gat.Materials;
+
+/// <summary>A missing or non-numeric value of one target for one entry that was otherwise read.</summary>
+public sealed record TargetGap(string Id, int Target, string Reason);
+
+/// <summary>
+/// Datasets kept in one file: a CSV with a structure column (CDVAE/DiffCSP's perov_5, mp_20, carbon_24: an unnamed index,
+/// material_id, cif, then properties) and multi-frame extended XYZ (ASE) with per-frame properties.
+/// </summary>
+public sealed partial class Dataset
+{
+    public const string DefaultStructureColumn = "cif";
+
+    /// <summary>Columns that name an entry, in order of preference; without one, entries are numbered by row.</summary>
+    public static readonly IReadOnlyList<string> IdColumns = ["material_id", "id"];
+
+    /// <summary>Per-entry values of a target that were missing or not numbers (the entry's value is NaN there).</summary>
+    public IReadOnlyList<TargetGap> TargetGaps { get; private init; } = [];
+
+    /// <summary>True for files that hold a whole dataset rather than one structure.</summary>
+    public static bool IsDatasetFile(string path)
+    {
+        string name = path.ToLowerInvariant();
+        return name.EndsWith(".csv", StringComparison.Ordinal) || name.EndsWith(".xyz", StringComparison.Ordinal) ||
+               name.EndsWith(".extxyz", StringComparison.Ordinal) || StructureReader.IsJson(name);
+    }
+
+    private static Dataset LoadFile(string path, string structureColumn, IProgress<(int done, int total)>? progress, DisorderPolicy disorder)
+    {
+        if (path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) return LoadCsv(path, structureColumn, progress, disorder);
+        return StructureReader.IsJson(path) ? LoadJson(path, structureColumn, progress, disorder) : LoadXyzFrames(path, progress);
+    }
+
+    /// <summary>
+    /// A Matbench-style dataset (pandas "split" layout: "index" = ids, "columns" = [structure, target...], "data" = rows of a
+    /// pymatgen Structure and the targets), or a single pymatgen Structure, which loads for prediction.
+    /// </summary>
+    private static Dataset LoadJson(string path, string structureColumn, IProgress<(int done, int total)>? progress, DisorderPolicy disorder)
+    {
+        using var document = PymatgenJsonReader.ReadDocument(path);
+        var root = document.RootElement;
+        if (PymatgenJsonReader.IsStructure(root))
+        {
+            var single = PymatgenJsonReader.Parse(root, path, StructureReader.JsonId(path), Path.GetFullPath(path), disorder);
+            progress?.Report((1, 1));
+            return new Dataset([new DatasetEntry(single.Id, single, [], path)], [], []);
+        }
+
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("columns", out var columnList) || !root.TryGetProperty("data", out var data)
+            || columnList.ValueKind != JsonValueKind.Array || data.ValueKind != JsonValueKind.Array)
+            throw new StructureFormatException(path, null,
+                "neither a pymatgen Structure nor a Matbench-style dataset (an object with \"columns\" and \"data\", pandas' split layout)");
+        var columns = columnList.EnumerateArray().Select(c => c.ToString()).ToArray();
+        int structureAt = Array.FindIndex(columns, c => c.Equals(structureColumn, StringComparison.OrdinalIgnoreCase));
+        if (structureAt < 0) structureAt = Array.FindIndex(columns, c => c.Equals("structure", StringComparison.OrdinalIgnoreCase));
+        if (structureAt < 0)
+            throw new StructureFormatException(path, null,
+                $"no structure column '{structureColumn}' or 'structure' (columns: {string.Join(", ", columns)}); name it with --structure-column");
+        var ids = root.TryGetProperty("index", out var index) && index.ValueKind == JsonValueKind.Array
+            ? index.EnumerateArray().Select(i => i.ToString()).ToArray()
+            : [];
+        var rows = data.EnumerateArray().ToArray();
+        var targetColumns = Enumerable.Range(0, columns.Length)
+            .Where(c => c != structureAt && rows.Any(r => r.ValueKind == JsonValueKind.Array && c < r.GetArrayLength() && r[c].ValueKind == JsonValueKind.Number))
+            .ToArray();
+
+        var skipped = new List<SkippedEntry>();
+        var gaps = new List<TargetGap>();
+        var structures = new Structure?[rows.Length];
+        var reasons = new string?[rows.Length];
+        var rowIds = new string[rows.Length];
+        int done = 0;
+        Parallel.For(0, rows.Length, r =>
+        {
+            rowIds[r] = r < ids.Length ? ids[r] : (r + 1).ToString(CultureInfo.InvariantCulture);
+            string where = $"{path}: row {r + 1} (id {rowIds[r]})";
+            try
+            {
+                if (rows[r].ValueKind != JsonValueKind.Array || rows[r].GetArrayLength() != columns.Length)
+                    throw new StructureFormatException(where, null, $"a row needs {columns.Length} values ({string.Join(", ", columns)})");
+                structures[r] = PymatgenJsonReader.Parse(rows[r][structureAt], where, rowIds[r], Path.GetFullPath(path), disorder);
+            }
+            catch (StructureFormatException e)
+            {
+                reasons[r] = e.Message;
+            }
+
+            progress?.Report((Interlocked.Increment(ref done), rows.Length));
+        });
+
+        var entries = new List<DatasetEntry>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int r = 0; r < rows.Length; r++)
+        {
+            string where = $"{path}: row {r + 1} (id {rowIds[r]})";
+            if (structures[r] is not { } structure)
+            {
+                skipped.Add(new SkippedEntry(rowIds[r], reasons[r]!));
+                continue;
+            }
+
+            if (!seen.Add(rowIds[r]))
+            {
+                skipped.Add(new SkippedEntry(rowIds[r], $"{where}: duplicate id '{rowIds[r]}' (first occurrence kept)"));
+                continue;
+            }
+
+            var targets = new double[targetColumns.Length];
+            for (int t = 0; t < targets.Length; t++)
+            {
+                var value = rows[r][targetColumns[t]];
+                if (value.ValueKind == JsonValueKind.Number && double.IsFinite(targets[t] = value.GetDouble())) continue;
+                targets[t] = double.NaN;
+                gaps.Add(new TargetGap(rowIds[r], t, $"{where}: {columns[targetColumns[t]]} is {(value.ValueKind == JsonValueKind.Null ? "missing" : $"{value}, not a number")}"));
+            }
+
+            entries.Add(new DatasetEntry(rowIds[r], structure, targets, $"{path}: row {r + 1}"));
+        }
+
+        return new Dataset(entries, targetColumns.Select(c => columns[c]).ToList(), skipped) { TargetGaps = gaps };
+    }
+
+    private static Dataset LoadCsv(string path, string structureColumn, IProgress<(int done, int total)>? progress, DisorderPolicy disorder)
+    {
+        List<CsvRecord> records;
+        try
+        {
+            records = CsvRecords.Read(path).ToList();
+        }
+        catch (IOException e)
+        {
+            throw new StructureFormatException(path, null, $"cannot read the file: {e.Message}");
+        }
+
+        if (records.Count == 0) throw new StructureFormatException(path, null, "empty file");
+        var header = records[0].Fields.Select(f => f.Trim()).ToArray();
+        int structureAt = Array.FindIndex(header, h => h.Equals(structureColumn, StringComparison.OrdinalIgnoreCase));
+        if (structureAt < 0)
+            throw new StructureFormatException(path, 1,
+                $"no structure column '{structureColumn}' (columns: {string.Join(", ", header.Select(h => h.Length == 0 ? "(unnamed)" : h))}); " +
+                "name it with --structure-column");
+        int idAt = IdColumns.Select(name => Array.FindIndex(header, h => h.Equals(name, StringComparison.OrdinalIgnoreCase)))
+            .FirstOrDefault(i => i >= 0, -1);
+        var rows = records.Skip(1).ToArray();
+        // Targets: every named column but the structure and the id that holds a number somewhere (a formula column does not).
+        var targetColumns = Enumerable.Range(0, header.Length)
+            .Where(c => c != structureAt && c != idAt && header[c].Length > 0 &&
+                        rows.Any(r => c < r.Fields.Length && double.TryParse(r.Fields[c], NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
+            .ToArray();
+
+        var skipped = new List<SkippedEntry>();
+        var gaps = new List<TargetGap>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var accepted = new List<(string Id, CsvRecord Row, int Number, double[] Targets)>();
+        for (int r = 0; r < rows.Length; r++)
+        {
+            var row = rows[r];
+            int number = r + 1;
+            string where = $"{path}:{row.Line}: row {number}";
+            string id = idAt >= 0 && idAt < row.Fields.Length ? row.Fields[idAt].Trim() : number.ToString(CultureInfo.InvariantCulture);
+            if (row.Fields.Length != header.Length)
+            {
+                skipped.Add(new SkippedEntry(id, $"{where}: {row.Fields.Length} fields, the header has {header.Length}"));
+                continue;
+            }
+
+            if (id.Length == 0)
+            {
+                skipped.Add(new SkippedEntry($"(row {number})", $"{where}: empty {header[idAt]}"));
+                continue;
+            }
+
+            if (!seen.Add(id))
+            {
+                skipped.Add(new SkippedEntry(id, $"{where}: duplicate id '{id}' (first occurrence kept)"));
+                continue;
+            }
+
+            var targets = new double[targetColumns.Length];
+            for (int t = 0; t < targetColumns.Length; t++)
+            {
+                string text = row.Fields[targetColumns[t]].Trim();
+                if (TryParseTarget(text, out targets[t])) continue;
+                targets[t] = double.NaN;
+                gaps.Add(new TargetGap(id, t, $"{where}: {header[targetColumns[t]]} is {(text.Length == 0 ? "empty" : $"'{text}', not a number")}"));
+            }
+
+            accepted.Add((id, row, number, targets));
+        }
+
+        var structures = new Structure?[accepted.Count];
+        var reasons = new string?[accepted.Count];
+        int done = 0;
+        Parallel.For(0, accepted.Count, k =>
+        {
+            var (id, row, number, _) = accepted[k];
+            string text = row.Fields[structureAt];
+            int firstLine = row.Lines[structureAt];
+            try
+            {
+                if (string.IsNullOrWhiteSpace(text)) throw new StructureFormatException(id, 1, $"{header[structureAt]} is empty");
+                structures[k] = StructureReader.Parse(text, "auto", id, disorder);
+            }
+            catch (StructureFormatException e)
+            {
+                // Lines inside the field count from the line the field starts on.
+                int line = firstLine + (e.Line ?? 1) - 1;
+                reasons[k] = $"{path}:{line}: row {number} ({header[structureAt]}): {e.Problem}";
+            }
+
+            progress?.Report((Interlocked.Increment(ref done), accepted.Count));
+        });
+
+        var entries = new List<DatasetEntry>();
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        for (int k = 0; k < accepted.Count; k++)
+        {
+            if (structures[k] is { } structure)
+            {
+                entries.Add(new DatasetEntry(accepted[k].Id, structure, accepted[k].Targets, $"{path}:{accepted[k].Row.Line}"));
+                kept.Add(accepted[k].Id);
+            }
+            else skipped.Add(new SkippedEntry(accepted[k].Id, reasons[k]!));
+        }
+
+        return new Dataset(entries, targetColumns.Select(c => header[c]).ToList(), skipped)
+        {
+            TargetGaps = gaps.Where(g => kept.Contains(g.Id)).ToList(),
+        };
+    }
+
+    private static bool TryParseTarget(string text, out double value) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    [GeneratedRegex("""(\w+)=("[^"]*"|\S+)""")]
+    private static partial Regex XyzKeyValue();
+
+    /// <summary>Keys of an extended XYZ comment line that describe the frame rather than a property of it.</summary>
+    private static readonly HashSet<string> XyzLayoutKeys = new(StringComparer.OrdinalIgnoreCase) { "Lattice", "Properties", "pbc", "Time" };
+
+    /// <summary>
+    /// Every frame of an extended XYZ file: each frame's numeric key=value pairs (energy=..., any scalar property) are its
+    /// targets, named in order of first appearance; a frame without one of them has NaN there. Ids come from an id,
+    /// material_id or name key, else "file#frame".
+    /// </summary>
+    private static Dataset LoadXyzFrames(string path, IProgress<(int done, int total)>? progress)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllText(path).Replace("\r\n", "\n").Replace('\r', '\n').Split('\n');
+        }
+        catch (IOException e)
+        {
+            throw new StructureFormatException(path, null, $"cannot read the file: {e.Message}");
+        }
+
+        var frames = new List<(int Start, int Length, Dictionary<string, string> Keys)>();
+        var skipped = new List<SkippedEntry>();
+        int at = 0;
+        while (at < lines.Length)
+        {
+            if (lines[at].Trim().Length == 0)
+            {
+                at++;
+                continue;
+            }
+
+            if (!int.TryParse(lines[at].Trim(), out int atoms) || atoms < 0)
+            {
+                if (frames.Count == 0)
+                    throw new StructureFormatException(path, at + 1, $"expected the number of atoms, found '{lines[at].Trim()}'");
+                // A broken count cannot be stepped over: the rest of the file is not framed.
+                skipped.Add(new SkippedEntry($"{Path.GetFileName(path)}#{frames.Count + 1}",
+                    $"{path}:{at + 1}: expected the number of atoms of frame {frames.Count + 1}, found '{lines[at].Trim()}'; the rest of the file is not read"));
+                break;
+            }
+
+            int length = Math.Min(atoms + 2, lines.Length - at);
+            var keys = length >= 2
+                ? XyzKeyValue().Matches(lines[at + 1]).GroupBy(m => m.Groups[1].Value, StringComparer.OrdinalIgnoreCase)
+                    .ToDictionary(g => g.Key, g => g.First().Groups[2].Value.Trim('"'), StringComparer.OrdinalIgnoreCase)
+                : new Dictionary<string, string>();
+            frames.Add((at, length, keys));
+            at += length;
+        }
+
+        var targetNames = new List<string>();
+        foreach (var (_, _, keys) in frames)
+            foreach (var (key, value) in keys)
+                if (!XyzLayoutKeys.Contains(key) && !IdColumns.Contains(key, StringComparer.OrdinalIgnoreCase) && !key.Equals("name", StringComparison.OrdinalIgnoreCase)
+                    && TryParseTarget(value, out _) && !targetNames.Contains(key, StringComparer.OrdinalIgnoreCase))
+                    targetNames.Add(key);
+
+        var structures = new Structure?[frames.Count];
+        var reasons = new string?[frames.Count];
+        var ids = new string[frames.Count];
+        int done = 0;
+        Parallel.For(0, frames.Count, f =>
+        {
+            var (start, length, keys) = frames[f];
+            string? named = IdColumns.Append("name").Select(k => keys.GetValueOrDefault(k)).FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+            ids[f] = named ?? $"{Path.GetFileName(path)}#{f + 1}";
+            try
+            {
+                structures[f] = ExtendedXyzReader.Parse(lines[start..(start + length)], ids[f], ids[f], Path.GetFullPath(path));
+            }
+            catch (StructureFormatException e)
+            {
+                reasons[f] = $"{path}:{start + (e.Line ?? 1)}: frame {f + 1}: {e.Problem}";
+            }
+
+            progress?.Report((Interlocked.Increment(ref done), frames.Count));
+        });
+
+        var entries = new List<DatasetEntry>();
+        var gaps = new List<TargetGap>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int f = 0; f < frames.Count; f++)
+        {
+            string where = $"{path}:{frames[f].Start + 1}";
+            if (structures[f] is not { } structure)
+            {
+                skipped.Add(new SkippedEntry(ids[f], reasons[f]!));
+                continue;
+            }
+
+            if (!seen.Add(ids[f]))
+            {
+                skipped.Add(new SkippedEntry(ids[f], $"{where}: frame {f + 1}: duplicate id '{ids[f]}' (first occurrence kept)"));
+                continue;
+            }
+
+            var targets = new double[targetNames.Count];
+            for (int t = 0; t < targets.Length; t++)
+            {
+                string? text = frames[f].Keys.GetValueOrDefault(targetNames[t]);
+                if (text is not null && TryParseTarget(text, out targets[t])) continue;
+                targets[t] = double.NaN;
+                gaps.Add(new TargetGap(ids[f], t, $"{where}: frame {f + 1}: {targetNames[t]} is {(text is null ? "missing" : $"'{text}', not a number")}"));
+            }
+
+            entries.Add(new DatasetEntry(ids[f], structure, targets, where));
+        }
+
+        return new Dataset(entries, targetNames, skipped) { TargetGaps = gaps };
+    }
+}
