@@ -20,9 +20,9 @@ public static partial class Comparisons
 
     private static readonly AccuracyVariant[] AccuracyVariants =
     [
-        new("sae", "sae", "sae", "SA-GAT with the SAE over the 180 descriptors"),
+        new("sae", "sae", "sae", "SA-GAT with the SAE over the site-aware descriptors (195)"),
         new("cgcnn", "cgcnn", "fcn", "the same network with CGCNN's 92-dim one-hot atom encoding through a linear embedding, as CGCNN embeds it"),
-        new("fcn", "sae", "fcn", "the same network with one fully connected layer over the same 180 standardised descriptors"),
+        new("fcn", "sae", "fcn", "the same network with one fully connected layer over the same standardised descriptors"),
     ];
 
     private sealed record AccuracyRun(string Target, int Seed, string Variant, double ValidationMae, double? TestMae, double? TestR2,
