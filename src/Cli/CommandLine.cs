@@ -1,6 +1,8 @@
 using System.CommandLine;
 using SaGatSr.Cli.Commands;
 using SaGatSr.Gat.Materials;
+using SaGatSr.Gat.Model;
+using SaGatSr.Gat.Training;
 
 namespace SaGatSr.Cli;
 
@@ -40,34 +42,50 @@ internal static class CommandLine
         Option<string?> Target, Option<int> Epochs, Option<int> BatchSize, Option<float> LearningRate, Option<int> Hidden,
         Option<int> Heads, Option<int> Layers, Option<double> Cutoff, Option<int> MaxNeighbors, Option<string> Featurizer,
         Option<string?> SplitFile, Option<double> TrainRatio, Option<double> ValidationRatio, Option<int> Seed,
-        Option<int> Patience, Option<string> Loss, Option<bool> Restart, Option<string> Disorder, Option<string> StructureColumn)
+        Option<int> Patience, Option<string> Loss, Option<bool> Restart, Option<string> Disorder, Option<string> StructureColumn,
+        Option<string> Encoder, Option<string> Schedule, Option<double> Warmup, Option<float> Ema, Option<float> WeightDecay,
+        Option<int> Gaussians, Option<float> Dropout, Option<string> Messages)
     {
+        // Defaults come from the library's records, so the command line and the API cannot drift apart.
+        private static readonly TrainingOptions Training = new();
+        private static readonly SaGatConfig Architecture = new();
+        private static readonly GraphOptions Graph = new();
+
         public static TrainingOptionSet Create() => new(
             new Option<string?>("--target", "-t") { Description = "Target column of id_prop.csv: a header name or a 1-based index among the target columns (default: the first)." },
-            new Option<int>("--epochs") { Description = "Maximum number of epochs.", DefaultValueFactory = _ => 150 },
-            new Option<int>("--batch-size") { Description = "Crystals per mini-batch.", DefaultValueFactory = _ => 16 },
-            new Option<float>("--lr") { Description = "Initial learning rate (Adam).", DefaultValueFactory = _ => 3e-3f },
-            new Option<int>("--hidden") { Description = "Hidden width of atoms and of each feature's SAE projection.", DefaultValueFactory = _ => 48 },
-            new Option<int>("--heads") { Description = "Attention heads per GAT layer.", DefaultValueFactory = _ => 4 },
-            new Option<int>("--layers") { Description = "Number of GAT layers.", DefaultValueFactory = _ => 3 },
-            new Option<double>("--cutoff") { Description = "Neighbour cutoff radius in Å.", DefaultValueFactory = _ => 8.0 },
-            new Option<int>("--max-neighbors") { Description = "Keep at most this many nearest neighbours per atom.", DefaultValueFactory = _ => 12 },
-            new Option<string>("--featurizer") { Description = "Atom features: sae (~180 named descriptors) or cgcnn (92-dim one-hot).", DefaultValueFactory = _ => "sae" },
+            new Option<int>("--epochs") { Description = "Maximum number of epochs (the cosine schedule decays over exactly this many).", DefaultValueFactory = _ => Training.Epochs },
+            new Option<int>("--batch-size") { Description = "Crystals per mini-batch.", DefaultValueFactory = _ => Training.BatchSize },
+            new Option<float>("--lr") { Description = "Peak learning rate (AdamW).", DefaultValueFactory = _ => Training.LearningRate },
+            new Option<int>("--hidden") { Description = "Hidden width of atoms and of each feature's SAE projection.", DefaultValueFactory = _ => Architecture.Hidden },
+            new Option<int>("--heads") { Description = "Attention heads per GAT layer.", DefaultValueFactory = _ => Architecture.Heads },
+            new Option<int>("--layers") { Description = "Number of GAT layers.", DefaultValueFactory = _ => Architecture.Layers },
+            new Option<double>("--cutoff") { Description = "Neighbour cutoff radius in Å.", DefaultValueFactory = _ => Graph.Cutoff },
+            new Option<int>("--max-neighbors") { Description = "Keep at most this many nearest neighbours per atom.", DefaultValueFactory = _ => Graph.MaxNeighbors },
+            new Option<string>("--featurizer") { Description = "Atom features: sae (~180 named descriptors) or cgcnn (92-dim one-hot).", DefaultValueFactory = _ => Architecture.Featurizer },
             new Option<string?>("--split-file") { Description = "CSV of id,split (train/val/test) instead of a random split." },
-            new Option<double>("--train-ratio") { Description = "Fraction of crystals used for training.", DefaultValueFactory = _ => 0.8 },
-            new Option<double>("--val-ratio") { Description = "Fraction used for validation (early stopping); the rest is the test set.", DefaultValueFactory = _ => 0.1 },
-            new Option<int>("--seed") { Description = "Random seed (split, initial weights, shuffling).", DefaultValueFactory = _ => 42 },
-            new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation MAE.", DefaultValueFactory = _ => 40 },
-            new Option<string>("--loss") { Description = "Training loss: mse or l1.", DefaultValueFactory = _ => "mse" },
+            new Option<double>("--train-ratio") { Description = "Fraction of crystals used for training.", DefaultValueFactory = _ => Training.TrainRatio },
+            new Option<double>("--val-ratio") { Description = "Fraction used for validation (early stopping); the rest is the test set.", DefaultValueFactory = _ => Training.ValidationRatio },
+            new Option<int>("--seed") { Description = "Random seed (split, initial weights, shuffling).", DefaultValueFactory = _ => Training.Seed },
+            new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation MAE.", DefaultValueFactory = _ => Training.Patience },
+            new Option<string>("--loss") { Description = "Training loss: mse or l1.", DefaultValueFactory = _ => Training.Loss },
             new Option<bool>("--restart") { Description = "Ignore an existing checkpoint in the output folder and train from scratch." },
-            DisorderOption(), StructureColumnOption());
+            DisorderOption(), StructureColumnOption(),
+            new Option<string>("--encoder") { Description = "Atom encoder: sae (self-adaptable encoding; ranks the features) or fcn (one fully connected layer; no ranking).", DefaultValueFactory = _ => Architecture.Encoder },
+            new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine (decay to the minimum over --epochs after --warmup) or plateau (halve after epochs without improvement).", DefaultValueFactory = _ => Training.Schedule },
+            new Option<double>("--warmup") { Description = "Epochs of linear learning-rate warm-up (cosine schedule).", DefaultValueFactory = _ => Training.WarmupEpochs },
+            new Option<float>("--ema") { Description = "Decay of the moving average of the weights that is validated and saved (0: off).", DefaultValueFactory = _ => Training.EmaDecay },
+            new Option<float>("--weight-decay") { Description = "Decoupled weight decay (AdamW).", DefaultValueFactory = _ => Training.WeightDecay },
+            new Option<int>("--gaussians") { Description = "Gaussians expanding each edge length over [0, cutoff].", DefaultValueFactory = _ => Graph.GaussianCount },
+            new Option<float>("--dropout") { Description = "Dropout rate on the regression head while training (0: none).", DefaultValueFactory = _ => Architecture.Dropout },
+            new Option<string>("--messages") { Description = "What a neighbour sends: node (its hidden vector) or edge (gated by a learned filter of the bond length).", DefaultValueFactory = _ => Architecture.Messages });
 
         public void AddTo(Command command)
         {
             foreach (var option in new Option[]
                      {
                          Target, Epochs, BatchSize, LearningRate, Hidden, Heads, Layers, Cutoff, MaxNeighbors, Featurizer,
-                         SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart, Disorder, StructureColumn,
+                         SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart, Disorder, StructureColumn, Encoder,
+                         Schedule, Warmup, Ema, WeightDecay, Gaussians, Dropout, Messages,
                      })
                 command.Options.Add(option);
         }
@@ -77,7 +95,9 @@ internal static class CommandLine
             r.GetValue(Hidden), r.GetValue(Heads), r.GetValue(Layers), r.GetValue(Cutoff), r.GetValue(MaxNeighbors),
             r.GetValue(Featurizer)!, r.GetValue(SplitFile), r.GetValue(TrainRatio), r.GetValue(ValidationRatio),
             r.GetValue(Seed), r.GetValue(Patience), r.GetValue(Loss)!, !r.GetValue(Restart),
-            StructureReader.ParseDisorderPolicy(r.GetValue(Disorder)!), r.GetValue(StructureColumn)!);
+            StructureReader.ParseDisorderPolicy(r.GetValue(Disorder)!), r.GetValue(StructureColumn)!, r.GetValue(Encoder)!,
+            r.GetValue(Schedule)!, r.GetValue(Warmup), r.GetValue(Ema), r.GetValue(WeightDecay), r.GetValue(Gaussians), r.GetValue(Dropout),
+            r.GetValue(Messages)!);
     }
 
     /// <summary>--structure-column, for datasets kept as one CSV or Matbench JSON file.</summary>

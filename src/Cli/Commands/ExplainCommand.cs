@@ -34,6 +34,8 @@ internal static class ExplainCommand
 
     public static int Run(ExplainArguments arguments, CancellationToken cancel)
     {
+        if (arguments.Training.Encoder is not (null or "sae") && arguments.ModelPath is null)
+            throw new ArgumentException($"explain screens features by SAE importance; --encoder {arguments.Training.Encoder} ranks none. Use --encoder sae.");
         var total = Stopwatch.StartNew();
         Directory.CreateDirectory(arguments.Output);
         using var backend = DevicesCommand.Open(arguments.Training.Device);

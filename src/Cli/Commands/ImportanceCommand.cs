@@ -11,7 +11,9 @@ internal static class ImportanceCommand
     {
         using var predictor = SaGatPredictor.Load(modelPath, device);
         var ranking = predictor.Importance
-                      ?? throw new InvalidDataException($"{modelPath}: the model holds no importance ranking (it was saved before training finished).");
+                      ?? throw new InvalidDataException(predictor.Model.Network.HasImportance
+                          ? $"{modelPath}: the model holds no importance ranking (it was saved before training finished)."
+                          : $"{modelPath}: the model's encoder is '{predictor.Model.Config.Encoder}', which ranks no features; importance needs an SAE model.");
         var shown = top > 0 ? ranking.Take(top).ToArray() : ranking.ToArray();
         double uniform = 1.0 / ranking.Count;
         if (csv)

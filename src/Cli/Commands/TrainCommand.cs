@@ -13,18 +13,33 @@ namespace SaGatSr.Cli.Commands;
 internal sealed record TrainArguments(string Dataset, string? Target, string Output, string? Device, int Epochs, int BatchSize,
     float LearningRate, int Hidden, int Heads, int Layers, double Cutoff, int MaxNeighbors, string Featurizer, string? SplitFile,
     double TrainRatio, double ValidationRatio, int Seed, int Patience, string Loss, bool Resume,
-    DisorderPolicy Disorder = StructureReader.DefaultDisorderPolicy, string StructureColumn = Dataset.DefaultStructureColumn)
+    DisorderPolicy Disorder = StructureReader.DefaultDisorderPolicy, string StructureColumn = Dataset.DefaultStructureColumn,
+    string? Encoder = null, string? Schedule = null, double? WarmupEpochs = null, float? EmaDecay = null, float? WeightDecay = null,
+    int? GaussianCount = null, float? Dropout = null, string? Messages = null)
 {
+    // Null settings take the library's defaults (TrainingOptions, SaGatConfig, GraphOptions), so callers name only what they change.
+    private static readonly TrainingOptions DefaultTraining = new();
+    private static readonly SaGatConfig DefaultArchitecture = new();
+    private static readonly GraphOptions DefaultGraph = new();
+
     public TrainingOptions ToTrainingOptions() => new()
     {
         Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, SplitFile = SplitFile, TrainRatio = TrainRatio,
         ValidationRatio = ValidationRatio, Seed = Seed, Patience = Patience, Loss = Loss, CheckpointDirectory = Output,
-        Resume = Resume,
+        Resume = Resume, Schedule = Schedule ?? DefaultTraining.Schedule, WarmupEpochs = WarmupEpochs ?? DefaultTraining.WarmupEpochs,
+        EmaDecay = EmaDecay ?? DefaultTraining.EmaDecay, WeightDecay = WeightDecay ?? DefaultTraining.WeightDecay,
     };
 
-    public SaGatConfig ToArchitecture() => new() { Hidden = Hidden, Heads = Heads, Layers = Layers, Seed = Seed };
+    public SaGatConfig ToArchitecture() => new()
+    {
+        Hidden = Hidden, Heads = Heads, Layers = Layers, Seed = Seed, Encoder = Encoder ?? DefaultArchitecture.Encoder,
+        Dropout = Dropout ?? DefaultArchitecture.Dropout, Messages = Messages ?? DefaultArchitecture.Messages,
+    };
 
-    public GraphOptions ToGraphOptions() => new() { Cutoff = Cutoff, MaxNeighbors = MaxNeighbors };
+    public GraphOptions ToGraphOptions() => new()
+    {
+        Cutoff = Cutoff, MaxNeighbors = MaxNeighbors, GaussianCount = GaussianCount ?? DefaultGraph.GaussianCount,
+    };
 }
 
 /// <summary>A dataset with one target chosen and every structure turned into a graph and features.</summary>

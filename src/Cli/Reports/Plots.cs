@@ -36,6 +36,34 @@ public static class Plots
         plot.SavePng(path, Width, Height);
     }
 
+    /// <summary>
+    /// Several parity plots side by side on shared axes (one panel per model, as the paper's Fig. 3d-f), each with its
+    /// label (e.g. the model and its test MAE) as the panel title.
+    /// </summary>
+    public static void ParityPanels(string path, string quantity, IReadOnlyList<(string Label, double[] Actual, double[] Predicted)> panels)
+    {
+        var all = panels.SelectMany(p => p.Actual.Concat(p.Predicted)).ToArray();
+        double pad = 0.03 * (all.Max() - all.Min()), low = all.Min() - pad, high = all.Max() + pad;
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(panels.Count);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        for (int i = 0; i < panels.Count; i++)
+        {
+            var plot = multiplot.GetPlot(i);
+            var points = plot.Add.ScatterPoints(panels[i].Actual, panels[i].Predicted);
+            points.MarkerSize = 3;
+            var diagonal = plot.Add.Line(low, low, high, high);
+            diagonal.LineColor = Colors.Gray;
+            diagonal.LinePattern = LinePattern.Dashed;
+            plot.Axes.SetLimits(low, high, low, high);
+            plot.Title(panels[i].Label, size: 13);
+            plot.XLabel($"actual {quantity}");
+            plot.YLabel($"predicted {quantity}");
+        }
+
+        multiplot.SavePng(path, 480 * panels.Count, 480);
+    }
+
     /// <summary>Horizontal bars of the top features' importance (mean, with spread as error bars), most important on top.</summary>
     public static void Importance(string path, string title, IReadOnlyList<(string Name, double Mean, double Std)> features,
         double uniformLevel)

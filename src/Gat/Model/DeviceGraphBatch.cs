@@ -39,6 +39,7 @@ public sealed class DeviceGraphBatch : IDisposable
         var slots = new int[batch.AtomCount * featureCount];
         for (int i = 0; i < slots.Length; i++) slots[i] = i;
         SlotIndex = IndexTensor.FromArray(backend, slots);
+        EdgeIndex = IndexTensor.FromArray(backend, Enumerable.Range(0, batch.EdgeCount).ToArray());
         NodeOffsets = batch.NodeOffsets;
     }
 
@@ -72,6 +73,9 @@ public sealed class DeviceGraphBatch : IDisposable
     /// <summary>0, 1, ... over the slots: lets the attention-weighted sum of SAE read each slot's row in place.</summary>
     public IndexTensor SlotIndex { get; }
 
+    /// <summary>0, 1, ... over the edges: lets an attention-weighted sum read per-edge messages in place.</summary>
+    public IndexTensor EdgeIndex { get; }
+
     public int[] NodeOffsets { get; }
 
     public void Dispose()
@@ -84,5 +88,6 @@ public sealed class DeviceGraphBatch : IDisposable
         CrystalAtoms.Dispose();
         AtomFeatureSlots.Dispose();
         SlotIndex.Dispose();
+        EdgeIndex.Dispose();
     }
 }

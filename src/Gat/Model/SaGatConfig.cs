@@ -16,10 +16,22 @@ public sealed record SaGatConfig
     [JsonIgnore]
     public int FeatureCount => FeatureNames.Length;
 
+    /// <summary>
+    /// How an atom's features become its first hidden vector: "sae" (self-adaptable encoding, which also ranks the
+    /// features) or "fcn" (one fully connected layer over the whole feature vector; no ranking).
+    /// </summary>
+    public string Encoder { get; init; } = "sae";
+
     /// <summary>Width of every atom's hidden vector, and of each feature's SAE projection.</summary>
     public int Hidden { get; init; } = 48;
 
     public int Heads { get; init; } = 4;
+
+    /// <summary>
+    /// What a neighbour sends: "node" (its projected hidden vector; the attention weight alone sees the distance) or
+    /// "edge" (that vector gated by a learned filter of the bond length, <see cref="EdgeGatLayer"/>).
+    /// </summary>
+    public string Messages { get; init; } = "node";
 
     public int Layers { get; init; } = 3;
 
@@ -30,6 +42,9 @@ public sealed record SaGatConfig
     public int GaussianCount { get; init; } = 40;
 
     public float LeakySlope { get; init; } = 0.2f;
+
+    /// <summary>Dropout rate on the regression head's hidden layer while training (0: none).</summary>
+    public float Dropout { get; init; }
 
     public int Seed { get; init; } = 42;
 
@@ -65,8 +80,13 @@ public sealed record SaGatConfig
         if (FeatureNames.Length == 0) throw new ArgumentException("The model needs at least one input feature.");
         if (FeatureDescriptions.Length != FeatureNames.Length)
             throw new ArgumentException("Every feature needs a description.");
+        if (Encoder is not ("sae" or "fcn"))
+            throw new ArgumentException($"Encoder must be sae or fcn, not '{Encoder}'.");
+        if (Messages is not ("node" or "edge"))
+            throw new ArgumentException($"Messages must be node or edge, not '{Messages}'.");
         if (Hidden <= 0 || Heads <= 0 || Hidden % Heads != 0)
             throw new ArgumentException($"Hidden size {Hidden} must be a positive multiple of the head count {Heads}.");
+        if (Dropout is < 0 or >= 1) throw new ArgumentException($"Dropout must be in [0, 1), not {Dropout}.");
         if (Layers < 0) throw new ArgumentException("Layer count must be zero or more.");
         if (Cutoff <= 0 || MaxNeighbors <= 0 || GaussianCount <= 0)
             throw new ArgumentException("Cutoff, neighbour count and Gaussian count must be positive.");

@@ -3,11 +3,12 @@ using SaGatSr.Kernels;
 
 namespace SaGatSr.Gat.Model;
 
-/// <summary>SAE encoder, GAT layers, mean pooling over each crystal's atoms, and an MLP regression head.</summary>
+/// <summary>SAE (or FCN) encoder, GAT layers, mean pooling over each crystal's atoms, and an MLP regression head.</summary>
 public sealed class SaGatModel : Module
 {
-    private readonly SaeEncoder encoder;
-    private readonly GatLayer[] layers;
+    private readonly SaeEncoder? sae;
+    private readonly FcnEncoder? fcn;
+    private readonly Func<Tensor, DeviceGraphBatch, Tensor>[] layers;
     private readonly Linear headHidden;
     private readonly Linear headOutput;
 
@@ -17,12 +18,14 @@ public sealed class SaGatModel : Module
         Config = config;
         Backend = backend;
         var rng = new Random(config.Seed);
-        encoder = AddModule("sae", new SaeEncoder(backend, config.FeatureCount, config.Hidden, rng, config.SaeNormalization,
+        if (config.Encoder == "fcn") fcn = AddModule("fcn", new FcnEncoder(backend, config.FeatureCount, config.Hidden, rng));
+        else sae = AddModule("sae", new SaeEncoder(backend, config.FeatureCount, config.Hidden, rng, config.SaeNormalization,
             config.SaeFeatureLogits, config.SaeTemperature));
-        layers = new GatLayer[config.Layers];
+        layers = new Func<Tensor, DeviceGraphBatch, Tensor>[config.Layers];
         for (int i = 0; i < layers.Length; i++)
-            layers[i] = AddModule($"gat{i}",
-                new GatLayer(backend, config.Hidden, config.Heads, config.GaussianCount, config.LeakySlope, rng));
+            layers[i] = config.Messages == "edge"
+                ? AddModule($"gat{i}", new EdgeGatLayer(backend, config.Hidden, config.Heads, config.GaussianCount, config.LeakySlope, rng)).Forward
+                : AddModule($"gat{i}", new GatLayer(backend, config.Hidden, config.Heads, config.GaussianCount, config.LeakySlope, rng)).Forward;
         headHidden = AddModule("head_hidden", new Linear(backend, config.Hidden, config.Hidden, rng));
         headOutput = AddModule("head_output", new Linear(backend, config.Hidden, 1, rng));
     }
@@ -31,13 +34,24 @@ public sealed class SaGatModel : Module
 
     public IComputeBackend Backend { get; }
 
-    /// <returns>Normalised predictions [crystals, 1] and SAE importance coefficients [atoms * features, 1].</returns>
-    public (Tensor Prediction, Tensor Importance) Forward(DeviceGraphBatch batch)
+    /// <summary>Whether the encoder ranks the features (SAE); an FCN encoder has no importance coefficients.</summary>
+    public bool HasImportance => sae is not null;
+
+    /// <param name="dropout">masks for the head's dropout (<see cref="SaGatConfig.Dropout"/>) while training; null: none</param>
+    /// <returns>
+    /// Normalised predictions [crystals, 1] and the SAE importance coefficients [atoms * features, 1] (null for an FCN encoder).
+    /// </returns>
+    public (Tensor Prediction, Tensor? Importance) Forward(DeviceGraphBatch batch, Random? dropout = null)
     {
-        var (atoms, importance) = encoder.Forward(batch);
-        foreach (var layer in layers) atoms = layer.Forward(atoms, batch);
+        Tensor atoms;
+        Tensor? importance = null;
+        if (sae is not null) (atoms, importance) = sae.Forward(batch);
+        else atoms = fcn!.Forward(batch);
+        foreach (var layer in layers) atoms = layer(atoms, batch);
         var crystals = Ops.SegmentMean(atoms, batch.CrystalAtoms);
-        var prediction = headOutput.Forward(Ops.Silu(headHidden.Forward(crystals)));
+        var hidden = Ops.Silu(headHidden.Forward(crystals));
+        if (dropout is not null && Config.Dropout > 0) hidden = Ops.Dropout(hidden, Config.Dropout, dropout);
+        var prediction = headOutput.Forward(hidden);
         return (prediction, importance);
     }
 }

@@ -63,7 +63,8 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
             var (prediction, weights) = Network.Forward(batch);
             var values = prediction.ToArray();
             for (int i = 0; i < count; i++) predictions[start + i] = scaler.Restore(values[i]);
-            coefficientSink?.Invoke(weights.ToArray(), batch.NodeOffsets, start);
+            // An FCN encoder has no coefficients to hand on.
+            if (weights is not null) coefficientSink?.Invoke(weights.ToArray(), batch.NodeOffsets, start);
         }
 
         return predictions;
@@ -72,6 +73,9 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
     /// <summary>SAE importance of every feature over the given samples, most important first.</summary>
     public IReadOnlyList<FeatureImportance> ComputeImportance(IReadOnlyList<CrystalSample> samples)
     {
+        if (!Network.HasImportance)
+            throw new InvalidOperationException(
+                $"This model's encoder is '{Config.Encoder}', which ranks no features; feature importance needs an SAE model (--encoder sae).");
         var accumulator = new FeatureImportance.Accumulator(Config.FeatureCount);
         Predict(samples, importance: accumulator);
         return accumulator.Result(Config.FeatureNames, Config.FeatureDescriptions);

@@ -12,7 +12,8 @@ public sealed record TrainingData(IReadOnlyList<string> Ids, IReadOnlyList<(Crys
     IReadOnlyList<double> Targets, string TargetName, FeatureSet Features, string Featurizer, GraphOptions GraphOptions,
     string? DatasetPath = null);
 
-public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidationMae, float LearningRate);
+/// <param name="Seconds">wall time of training (this run and any it resumed) at the end of the epoch, validation included</param>
+public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidationMae, float LearningRate, double Seconds = 0);
 
 public sealed record SplitPredictions(string[] Ids, double[] Actual, double[] Predicted)
 {
@@ -23,7 +24,10 @@ public sealed record TrainingResult(TrainedModel Model, DataSplit Split, IReadOn
     SplitPredictions Train, SplitPredictions Validation, SplitPredictions Test, int BestEpoch, bool ResumedFromCheckpoint,
     bool StoppedEarly);
 
-/// <summary>Mini-batch training with Adam, ReduceLROnPlateau, early stopping on validation MAE, and per-epoch checkpoints.</summary>
+/// <summary>
+/// Mini-batch training with Adam, ReduceLROnPlateau or a cosine schedule, an optional moving average of the weights, early
+/// stopping on validation MAE, and per-epoch checkpoints.
+/// </summary>
 public static class Trainer
 {
     public const string CheckpointFileName = "checkpoint.sagat";
@@ -63,6 +67,7 @@ public static class Trainer
         var comm = options.DataParallel ?? SaGatSr.Mpi.Communicator.Self;
         var network = new SaGatModel(backend, config);
         var optimizer = new Adam(network.Parameters(), options.LearningRate, weightDecay: options.WeightDecay);
+        using var average = options.EmaDecay > 0 ? new ExponentialMovingAverage(network.Parameters(), options.EmaDecay) : null;
         var state = new CheckpointState(0, double.PositiveInfinity, 0, 0, 0, options.LearningRate, [],
             split.Train, split.Validation, split.Test);
         byte[]? bestParameters = null;
@@ -70,7 +75,7 @@ public static class Trainer
         bool resumed = false;
         if (checkpointPath is not null && options.Resume && File.Exists(checkpointPath))
         {
-            (state, bestParameters) = LoadCheckpoint(checkpointPath, network, optimizer, config, split);
+            (state, bestParameters) = LoadCheckpoint(checkpointPath, network, optimizer, average, config, split);
             split = new DataSplit(state.Train, state.Validation, state.Test);
             resumed = true;
             progress?.Report(new TrainingProgress(state.Epoch, options.Epochs, 0, 0, double.NaN, double.NaN,
@@ -89,12 +94,16 @@ public static class Trainer
             Created = DateTime.UtcNow.ToString("O"), Dataset = data.DatasetPath,
         };
         var model = new TrainedModel(network, featureScaler, metadata, null);
+        int stepsPerEpoch = (split.Train.Length + options.BatchSize - 1) / options.BatchSize;
+        double secondsBefore = history.Count > 0 ? history[^1].Seconds : 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         for (int epoch = state.Epoch + 1; epoch <= options.Epochs; epoch++)
         {
             cancel.ThrowIfCancellationRequested();
             var order = EpochOrder(split.Train, options.Seed, epoch);
-            int batches = (order.Length + options.BatchSize - 1) / options.BatchSize;
+            int batches = stepsPerEpoch;
+            if (options.Schedule == "cosine") optimizer.LearningRate = LearningRateAt(options, optimizer.StepCount, stepsPerEpoch);
             double lossSum = 0;
             var batchIndices = Enumerable.Range(0, batches)
                 .Select(b => order.AsSpan(b * options.BatchSize, Math.Min(options.BatchSize, order.Length - b * options.BatchSize)).ToArray()).ToArray();
@@ -107,11 +116,15 @@ public static class Trainer
                         "Try a lower --lr or check the targets for extreme values." +
                         (checkpointPath is null ? "" : $" The last good checkpoint is {checkpointPath}."));
                 lossSum += loss;
+                average?.Update();
+                if (options.Schedule == "cosine") optimizer.LearningRate = LearningRateAt(options, optimizer.StepCount, stepsPerEpoch);
                 progress?.Report(new TrainingProgress(epoch, options.Epochs, b + 1, batches, lossSum / (b + 1), double.NaN,
                     state.BestValidationMae, optimizer.LearningRate));
                 b++;
             }
 
+            // With a moving average, the averaged weights are the ones validated, kept as the best and saved.
+            average?.Swap();
             double validationMae = RegressionMetrics.Compute(validationSet.Select(i => samples[i].Target).ToArray(),
                 DataParallel.Predict(model, validationSet.Select(i => samples[i]).ToArray(), comm)).Mae;
             if (!double.IsFinite(validationMae))
@@ -129,19 +142,21 @@ public static class Trainer
                 bestParameters = SaveParameters(network);
             }
 
-            if (sinceChange >= options.LearningRatePatience && optimizer.LearningRate > options.MinLearningRate)
+            average?.Swap();
+            if (options.Schedule == "plateau" && sinceChange >= options.LearningRatePatience && optimizer.LearningRate > options.MinLearningRate)
             {
                 optimizer.LearningRate = Math.Max(options.MinLearningRate, optimizer.LearningRate * options.LearningRateFactor);
                 sinceChange = 0;
             }
 
-            history.Add(new EpochRecord(epoch, lossSum / batches, validationMae, optimizer.LearningRate));
+            history.Add(new EpochRecord(epoch, lossSum / batches, validationMae, optimizer.LearningRate,
+                secondsBefore + clock.Elapsed.TotalSeconds));
             state = state with
             {
                 Epoch = epoch, BestValidationMae = best, BestEpoch = bestEpoch, EpochsWithoutImprovement = withoutImprovement,
                 EpochsSinceLearningRateChange = sinceChange, LearningRate = optimizer.LearningRate, History = history.ToArray(),
             };
-            if (checkpointPath is not null && comm.IsRoot) SaveCheckpoint(checkpointPath, model, optimizer, state, bestParameters!);
+            if (checkpointPath is not null && comm.IsRoot) SaveCheckpoint(checkpointPath, model, optimizer, average, state, bestParameters!);
             progress?.Report(new TrainingProgress(epoch, options.Epochs, 0, batches, lossSum / batches, validationMae, best,
                 optimizer.LearningRate));
             if (withoutImprovement >= options.Patience)
@@ -162,8 +177,17 @@ public static class Trainer
             BestEpoch = state.BestEpoch, Train = train.Metrics, Validation = validation.Metrics, Test = test.Metrics,
             TrainIds = train.Ids, ValidationIds = validation.Ids, TestIds = test.Ids,
         };
-        model.Importance = model.ComputeImportance(split.Train.Select(i => samples[i]).ToArray());
+        if (network.HasImportance) model.Importance = model.ComputeImportance(split.Train.Select(i => samples[i]).ToArray());
         return new TrainingResult(model, split, history, train, validation, test, state.BestEpoch, resumed, stoppedEarly);
+    }
+
+    /// <summary>The cosine schedule's learning rate for optimiser step <paramref name="step"/> (0-based).</summary>
+    internal static float LearningRateAt(TrainingOptions options, int step, int stepsPerEpoch)
+    {
+        double warmup = options.WarmupEpochs * stepsPerEpoch, total = (double)options.Epochs * stepsPerEpoch;
+        if (step < warmup) return (float)(options.LearningRate * (step + 1) / warmup);
+        double progress = Math.Min(1.0, (step - warmup) / Math.Max(1.0, total - warmup));
+        return (float)(options.MinLearningRate + 0.5 * (options.LearningRate - options.MinLearningRate) * (1 + Math.Cos(Math.PI * progress)));
     }
 
     /// <summary>
@@ -223,7 +247,7 @@ public static class Trainer
     {
         var comm = options.DataParallel ?? SaGatSr.Mpi.Communicator.Self;
         var mine = Share(indices, options);
-        double value = prepared is not null ? ForwardBackward(network, samples, mine, prepared, targetScaler, options) : 0;
+        double value = prepared is not null ? ForwardBackward(network, samples, mine, prepared, targetScaler, options, optimizer.StepCount) : 0;
         if (comm.Size > 1) value = DataParallel.CombineGradients(optimizer, value, mine.Length, indices.Length, comm);
         if (!double.IsFinite(value))
         {
@@ -239,15 +263,17 @@ public static class Trainer
 
     /// <summary>The batch loss, with its gradient accumulated when it is finite.</summary>
     private static double ForwardBackward(SaGatModel network, CrystalSample[] samples, int[] indices, HostGraphBatch prepared,
-        TargetScaler targetScaler, TrainingOptions options)
+        TargetScaler targetScaler, TrainingOptions options, int step)
     {
         using var batch = new DeviceGraphBatch(network.Backend, prepared, network.Config.FeatureCount);
         using var target = Tensor.FromArray(network.Backend, indices.Select(i => targetScaler.Normalise(samples[i].Target)).ToArray(),
             indices.Length, 1);
         using var tape = new Tape();
-        var (prediction, importance) = network.Forward(batch);
+        // Dropout masks seeded by the step, so a resumed run draws the same masks as an uninterrupted one.
+        var dropout = network.Config.Dropout > 0 ? new Random(unchecked(options.Seed * 1_000_003 + step)) : null;
+        var (prediction, importance) = network.Forward(batch, dropout);
         var loss = options.Loss == "l1" ? Ops.L1Loss(prediction, target) : Ops.MseLoss(prediction, target);
-        if (network.Config.SaeSparsity > 0)
+        if (network.Config.SaeSparsity > 0 && importance is not null)
             loss = Ops.Add(loss, Ops.Scale(SaeEncoder.NormalisedEntropy(importance, batch.AtomCount, network.Config.FeatureCount),
                 network.Config.SaeSparsity));
         double value = loss.Item();
@@ -268,23 +294,29 @@ public static class Trainer
         network.LoadParameters(stream);
     }
 
-    private static void SaveCheckpoint(string path, TrainedModel model, Adam optimizer, CheckpointState state, byte[] bestParameters) =>
+    private const string AverageEntry = "ema.bin";
+
+    private static void SaveCheckpoint(string path, TrainedModel model, Adam optimizer, ExponentialMovingAverage? average,
+        CheckpointState state, byte[] bestParameters) =>
         ModelFile.WriteAtomically(path, zip =>
         {
             ModelFile.WriteModel(zip, model);
             ModelFile.WriteText(zip, "progress.json", JsonSerializer.Serialize(state, ModelFile.Json));
             using (var stream = zip.CreateEntry("optimizer.bin", CompressionLevel.Fastest).Open()) optimizer.SaveState(stream);
             using (var stream = zip.CreateEntry("best_parameters.bin", CompressionLevel.Fastest).Open()) stream.Write(bestParameters);
+            if (average is not null)
+                using (var stream = zip.CreateEntry(AverageEntry, CompressionLevel.Fastest).Open()) average.SaveState(stream);
         });
 
-    private static (CheckpointState, byte[]) LoadCheckpoint(string path, SaGatModel network, Adam optimizer, SaGatConfig config,
-        DataSplit split)
+    private static (CheckpointState, byte[]) LoadCheckpoint(string path, SaGatModel network, Adam optimizer,
+        ExponentialMovingAverage? average, SaGatConfig config, DataSplit split)
     {
         using var zip = ZipFile.OpenRead(path);
         var saved = ModelFile.ReadConfig(ModelFile.ReadText(zip, path, "config.json"))!;
         if (!saved.FeatureNames.SequenceEqual(config.FeatureNames) || saved.Hidden != config.Hidden || saved.Heads != config.Heads ||
             saved.Layers != config.Layers || saved.GaussianCount != config.GaussianCount || saved.SaeFeatureLogits != config.SaeFeatureLogits
-            || saved.SaeTemperature != config.SaeTemperature || saved.SaeNormalization != config.SaeNormalization)
+            || saved.SaeTemperature != config.SaeTemperature || saved.SaeNormalization != config.SaeNormalization
+            || saved.Encoder != config.Encoder || saved.Messages != config.Messages)
             throw new InvalidOperationException(
                 $"{path} was written by a run with a different model or features; delete it or use another --out to start afresh.");
         var state = JsonSerializer.Deserialize<CheckpointState>(ModelFile.ReadText(zip, path, "progress.json"), ModelFile.Json)!;
@@ -293,6 +325,13 @@ public static class Trainer
             throw new InvalidOperationException($"{path} was written for a dataset of another size; delete it or use another --out.");
         using (var stream = zip.GetEntry("parameters.bin")!.Open()) network.LoadParameters(stream);
         using (var stream = zip.GetEntry("optimizer.bin")!.Open()) optimizer.LoadState(stream);
+        if (average is not null)
+        {
+            var entry = zip.GetEntry(AverageEntry) ?? throw new InvalidOperationException(
+                $"{path} was written by a run without a weight average (--ema); delete it or use another --out to start afresh.");
+            using var stream = entry.Open();
+            average.LoadState(stream);
+        }
         using var best = new MemoryStream();
         using (var stream = zip.GetEntry("best_parameters.bin")!.Open()) stream.CopyTo(best);
         return (state, best.ToArray());

@@ -12,6 +12,16 @@ public sealed record TrainingOptions
     public string Loss { get; init; } = "mse";
     /// <summary>Stop after this many epochs without a better validation MAE.</summary>
     public int Patience { get; init; } = 40;
+    /// <summary>
+    /// "plateau": multiply the rate by <see cref="LearningRateFactor"/> after <see cref="LearningRatePatience"/> epochs
+    /// without improvement (ReduceLROnPlateau). "cosine": per step, from the rate down to <see cref="MinLearningRate"/> over
+    /// <see cref="Epochs"/> along half a cosine, after <see cref="WarmupEpochs"/> of linear warm-up.
+    /// </summary>
+    public string Schedule { get; init; } = "plateau";
+    /// <summary>Epochs of linear learning-rate warm-up from near zero (cosine schedule only).</summary>
+    public double WarmupEpochs { get; init; }
+    /// <summary>Decay of an exponential moving average of the weights used for validation and the saved model; 0: off.</summary>
+    public float EmaDecay { get; init; }
     /// <summary>Halve the learning rate after this many epochs without improvement (ReduceLROnPlateau).</summary>
     public int LearningRatePatience { get; init; } = 12;
     public float LearningRateFactor { get; init; } = 0.5f;
@@ -34,6 +44,11 @@ public sealed record TrainingOptions
         if (BatchSize <= 0) throw new ArgumentException("--batch-size must be positive.");
         if (!(LearningRate > 0)) throw new ArgumentException("--lr must be positive.");
         if (Loss is not ("mse" or "l1")) throw new ArgumentException($"--loss must be mse or l1, not '{Loss}'.");
+        if (Schedule is not ("plateau" or "cosine")) throw new ArgumentException($"--schedule must be plateau or cosine, not '{Schedule}'.");
+        if (!(WarmupEpochs >= 0) || WarmupEpochs >= Epochs)
+            throw new ArgumentException($"--warmup must be at least 0 and below --epochs ({Epochs}), not {WarmupEpochs}.");
+        if (EmaDecay is < 0 or >= 1) throw new ArgumentException($"--ema must be 0 (off) or in (0, 1), not {EmaDecay}.");
+        if (WeightDecay < 0) throw new ArgumentException($"--weight-decay must be at least 0, not {WeightDecay}.");
     }
 }
 

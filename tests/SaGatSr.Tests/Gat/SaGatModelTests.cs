@@ -9,11 +9,12 @@ namespace SaGatSr.Tests.Gat;
 
 public class SaGatModelTests
 {
-    private static SaGatConfig SmallConfig(FeatureSet features, int hidden = 8, int heads = 2, int layers = 2) => new()
+    private static SaGatConfig SmallConfig(FeatureSet features, int hidden = 8, int heads = 2, int layers = 2, string encoder = "sae",
+        string messages = "node") => new()
     {
         FeatureNames = features.Features.Select(f => f.Name).ToArray(),
         FeatureDescriptions = features.Features.Select(f => f.Description).ToArray(),
-        Hidden = hidden, Heads = heads, Layers = layers, GaussianCount = new GraphOptions().GaussianCount, Seed = 7,
+        Hidden = hidden, Heads = heads, Layers = layers, GaussianCount = new GraphOptions().GaussianCount, Seed = 7, Encoder = encoder, Messages = messages,
     };
 
     private static double Loss(SaGatModel model, DeviceGraphBatch batch, Tensor target, Tape? tape)
@@ -25,13 +26,15 @@ public class SaGatModelTests
         return value;
     }
 
-    [Test]
-    public void WholeModelGradientMatchesFiniteDifferencesInFloat64()
+    [TestCase("sae", "node")]
+    [TestCase("fcn", "node")]
+    [TestCase("sae", "edge")]
+    public void WholeModelGradientMatchesFiniteDifferencesInFloat64(string encoder, string messages)
     {
         var data = GatTestData.Data(3);
         var samples = GatTestData.Samples(data);
         using var backend = new ReferenceBackend();
-        using var model = new SaGatModel(backend, SmallConfig(data.Features));
+        using var model = new SaGatModel(backend, SmallConfig(data.Features, encoder: encoder, messages: messages));
         using var batch = Batches.Upload(backend, samples, [0, 1, 2], data.GraphOptions, data.Features.Count);
         using var target = Tensor.FromArray(backend, new double[] { 0.5, -1.0, 2.0 }, 3, 1);
         using (var tape = new Tape()) Loss(model, batch, target, tape);
@@ -79,7 +82,7 @@ public class SaGatModelTests
         using var batch = Batches.Upload(backend, samples, [0, 1], data.GraphOptions, data.Features.Count);
         using var tape = Tape.NoGrad();
         var (_, importance) = model.Forward(batch);
-        var coefficients = importance.ToDoubleArray();
+        var coefficients = importance!.ToDoubleArray();
         int features = data.Features.Count;
         Assert.That(coefficients, Has.Length.EqualTo(batch.AtomCount * features));
         for (int atom = 0; atom < batch.AtomCount; atom++)
@@ -88,6 +91,33 @@ public class SaGatModelTests
             Assert.That(row.Sum(), Is.EqualTo(1.0).Within(1e-12));
             Assert.That(row, Is.All.EqualTo(1.0 / features).Within(1e-12), "zero-initialised scores weigh every feature equally");
         }
+    }
+
+    [Test]
+    public void AnFcnEncoderEmbedsTheWholeFeatureVectorAndRanksNothing()
+    {
+        var data = GatTestData.Data(2);
+        var samples = GatTestData.Samples(data);
+        using var backend = new ReferenceBackend();
+        var network = new SaGatModel(backend, SmallConfig(data.Features, encoder: "fcn"));
+        Assert.That(network.NamedParameters().Select(p => p.Name), Has.Some.StartWith("fcn.embed.").And.None.StartWith("sae."));
+        Assert.That(network.HasImportance, Is.False);
+        using var model = new TrainedModel(network, FeatureScaler.Fit(data.Inputs.Select(i => i.Features), data.Features.Count),
+            new ModelMetadata(), null);
+        using (var batch = Batches.Upload(backend, samples, [0, 1], data.GraphOptions, data.Features.Count))
+        using (Tape.NoGrad())
+            Assert.That(network.Forward(batch).Importance, Is.Null);
+        Assert.That(model.Predict(samples), Has.All.Matches<double>(double.IsFinite));
+        var error = Assert.Throws<InvalidOperationException>(() => model.ComputeImportance(samples));
+        Assert.That(error!.Message, Does.Contain("fcn").And.Contain("SAE"));
+    }
+
+    [Test]
+    public void AnUnknownEncoderIsRefusedWithItsName()
+    {
+        var features = GatTestData.Features;
+        var error = Assert.Throws<ArgumentException>(() => SmallConfig(features, encoder: "mlp").Validate());
+        Assert.That(error!.Message, Does.Contain("'mlp'"));
     }
 
     [Test]

@@ -24,9 +24,12 @@ public class TrainerTests
         first.Model.Dispose();
         var second = Trainer.Train(backend, data, Small, Options(3));
         second.Model.Dispose();
-        Assert.That(second.History, Is.EqualTo(first.History));
+        Assert.That(WithoutTimes(second.History), Is.EqualTo(WithoutTimes(first.History)));
         Assert.That(second.Test.Predicted, Is.EqualTo(first.Test.Predicted));
     }
+
+    /// <summary>Epoch records without their wall times, which no two runs share.</summary>
+    private static EpochRecord[] WithoutTimes(IEnumerable<EpochRecord> history) => history.Select(h => h with { Seconds = 0 }).ToArray();
 
     [Test]
     public void LearnsTheTrainingSetFarBetterThanTheMean()
@@ -42,22 +45,70 @@ public class TrainerTests
         Assert.That(result.History[^1].TrainLoss, Is.LessThan(result.History[0].TrainLoss));
     }
 
-    [Test]
-    public void ResumingFromACheckpointGivesTheSameRunAsNeverStopping()
+    [TestCase("plateau", 0f, 0f)]
+    [TestCase("cosine", 0.9f, 0.3f)]
+    public void ResumingFromACheckpointGivesTheSameRunAsNeverStopping(string schedule, float ema, float dropout)
     {
         var data = GatTestData.Data(12);
         using var backend = Devices.Create("cpu");
-        var uninterrupted = Trainer.Train(backend, data, Small, Options(4));
+        var architecture = Small with { Dropout = dropout };
+        TrainingOptions Run(int epochs, string? folder) => Options(epochs, folder) with { Schedule = schedule, WarmupEpochs = 1, EmaDecay = ema };
+        var uninterrupted = Trainer.Train(backend, data, architecture, Run(4, null));
         uninterrupted.Model.Dispose();
 
         var folder = TestPaths.NewTemporaryFolder();
-        Trainer.Train(backend, data, Small, Options(2, folder)).Model.Dispose();
+        // The cosine schedule spans --epochs, so the interrupted run is the 4-epoch run cancelled after 2 epochs.
+        using (var cancel = new CancellationTokenSource())
+        {
+            var stopAfterTwo = new SynchronousProgress(p => { if (p.Batch == 0 && p.Epoch == 2) cancel.Cancel(); });
+            Assert.Throws<OperationCanceledException>(() => Trainer.Train(backend, data, architecture, Run(4, folder), stopAfterTwo, cancel.Token));
+        }
+
         Assert.That(File.Exists(Path.Combine(folder, Trainer.CheckpointFileName)));
-        var resumed = Trainer.Train(backend, data, Small, Options(4, folder));
+        var resumed = Trainer.Train(backend, data, architecture, Run(4, folder));
         using var model = resumed.Model;
         Assert.That(resumed.ResumedFromCheckpoint);
-        Assert.That(resumed.History, Is.EqualTo(uninterrupted.History));
+        Assert.That(WithoutTimes(resumed.History), Is.EqualTo(WithoutTimes(uninterrupted.History)));
         Assert.That(resumed.Test.Predicted, Is.EqualTo(uninterrupted.Test.Predicted));
+    }
+
+    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
+    [TestCase(0f)]
+    [TestCase(0.9f)]
+    public void TheSavedModelIsTheOneThatWasValidatedBest(float ema)
+    {
+        var data = GatTestData.Data(12);
+        using var backend = Devices.Create("cpu");
+        var result = Trainer.Train(backend, data, Small, Options(5) with { EmaDecay = ema, Schedule = "cosine" });
+        using var model = result.Model;
+        Assert.That(result.Validation.Metrics.Mae, Is.EqualTo(result.History[result.BestEpoch - 1].ValidationMae).Within(1e-12),
+            "validation MAE of the returned model = the best epoch's recorded one");
+        Assert.That(result.History.Select(h => h.Seconds), Is.Ordered.And.All.GreaterThan(0));
+    }
+
+    [Test]
+    public void TheCosineScheduleWarmsUpLinearlyThenDecaysToTheMinimum()
+    {
+        var options = new TrainingOptions { Epochs = 10, LearningRate = 1e-2f, MinLearningRate = 1e-4f, Schedule = "cosine", WarmupEpochs = 2 };
+        const int steps = 5;
+        var rates = Enumerable.Range(0, options.Epochs * steps).Select(s => (double)Trainer.LearningRateAt(options, s, steps)).ToArray();
+        for (int s = 0; s < 2 * steps; s++) Assert.That(rates[s], Is.EqualTo(1e-2 * (s + 1) / 10).Within(1e-9), $"warm-up step {s}");
+        Assert.That(rates[2 * steps], Is.EqualTo(1e-2).Within(1e-9), "the peak right after warm-up");
+        Assert.That(rates.Skip(2 * steps), Is.Ordered.Descending);
+        Assert.That(rates[6 * steps], Is.EqualTo(1e-4 + 0.5 * (1e-2 - 1e-4)).Within(1e-9), "halfway through the decay");
+        Assert.That(Trainer.LearningRateAt(options, options.Epochs * steps, steps), Is.EqualTo(1e-4f).Within(1e-9));
+    }
+
+    [Test]
+    public void TrainingOptionsOutsideTheirRangeAreRefusedByName()
+    {
+        Assert.That(Assert.Throws<ArgumentException>(() => new TrainingOptions { Schedule = "step" }.Validate())!.Message, Does.Contain("--schedule"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new TrainingOptions { EmaDecay = 1f }.Validate())!.Message, Does.Contain("--ema"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new TrainingOptions { Epochs = 5, WarmupEpochs = 5 }.Validate())!.Message, Does.Contain("--warmup"));
     }
 
     [Test]
