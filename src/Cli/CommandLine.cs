@@ -43,7 +43,7 @@ internal static class CommandLine
         Option<int> Heads, Option<int> Layers, Option<double> Cutoff, Option<int> MaxNeighbors, Option<string> Featurizer,
         Option<string?> SplitFile, Option<double> TrainRatio, Option<double> ValidationRatio, Option<int> Seed,
         Option<int> Patience, Option<string> Loss, Option<bool> Restart, Option<string> Disorder, Option<string> StructureColumn,
-        Option<string> Encoder, Option<string> Schedule, Option<double> Warmup, Option<float> Ema, Option<float> WeightDecay,
+        Option<string> Encoder, Option<string> Schedule, Option<double?> Warmup, Option<float> Ema, Option<float> WeightDecay,
         Option<int> Gaussians, Option<float> Dropout, Option<string> Messages)
     {
         // Defaults come from the library's records, so the command line and the API cannot drift apart.
@@ -72,7 +72,7 @@ internal static class CommandLine
             DisorderOption(), StructureColumnOption(),
             new Option<string>("--encoder") { Description = "Atom encoder: sae (self-adaptable encoding; ranks the features) or fcn (one fully connected layer; no ranking).", DefaultValueFactory = _ => Architecture.Encoder },
             new Option<string>("--schedule") { Description = "Learning-rate schedule: cosine (decay to the minimum over --epochs after --warmup) or plateau (halve after epochs without improvement).", DefaultValueFactory = _ => Training.Schedule },
-            new Option<double>("--warmup") { Description = "Epochs of linear learning-rate warm-up (cosine schedule).", DefaultValueFactory = _ => Training.WarmupEpochs },
+            new Option<double?>("--warmup") { Description = "Epochs of linear learning-rate warm-up (cosine schedule); default 5, or a tenth of --epochs when that is shorter." },
             new Option<float>("--ema") { Description = "Decay of the moving average of the weights that is validated and saved (0: off).", DefaultValueFactory = _ => Training.EmaDecay },
             new Option<float>("--weight-decay") { Description = "Decoupled weight decay (AdamW).", DefaultValueFactory = _ => Training.WeightDecay },
             new Option<int>("--gaussians") { Description = "Gaussians expanding each edge length over [0, cutoff].", DefaultValueFactory = _ => Graph.GaussianCount },

@@ -63,7 +63,7 @@ public static partial class Comparisons
         Console.WriteLine($"network: hidden {architecture.Hidden}, {architecture.Heads} heads, {architecture.Layers} layers ({architecture.Messages} messages), head dropout {architecture.Dropout:G3}; cutoff {graphOptions.Cutoff} A, " +
                           $"{graphOptions.MaxNeighbors} neighbours, {graphOptions.GaussianCount} Gaussians");
         Console.WriteLine($"training: batch {options.BatchSize}, lr {options.LearningRate:G3} ({options.Schedule}" +
-                          $"{(options.Schedule == "cosine" ? $", warm-up {options.WarmupEpochs:G3} epochs" : "")}), {options.Loss} loss, " +
+                          $"{(options.Schedule == "cosine" ? $", warm-up {options.Warmup:G3} epochs" : "")}), {options.Loss} loss, " +
                           $"weight decay {options.WeightDecay:G3}, EMA {(options.EmaDecay > 0 ? options.EmaDecay.ToString("G4", CultureInfo.InvariantCulture) : "off")}, " +
                           $"clip {options.ClipNorm:G3}, up to {options.Epochs} epochs, patience {options.Patience}{(tag == "" ? "" : $"; tag {tag}")}");
         foreach (var variant in variants) Console.WriteLine($"  {variant.Name,-6} {variant.Description}");
@@ -189,7 +189,7 @@ public static partial class Comparisons
             Epochs = Int("--epochs", options.Epochs), BatchSize = Int("--batch-size", options.BatchSize),
             LearningRate = (float)Double("--lr", options.LearningRate), WeightDecay = (float)Double("--weight-decay", options.WeightDecay),
             ClipNorm = Double("--clip", options.ClipNorm), Loss = Get("--loss", options.Loss), Patience = Int("--patience", options.Patience),
-            Schedule = Get("--schedule", options.Schedule), WarmupEpochs = Double("--warmup", options.WarmupEpochs),
+            Schedule = Get("--schedule", options.Schedule), WarmupEpochs = OptionValue(args, "--warmup", "") is { Length: > 0 } warmup ? double.Parse(warmup, CultureInfo.InvariantCulture) : null,
             EmaDecay = (float)Double("--ema", options.EmaDecay), MinLearningRate = (float)Double("--min-lr", options.MinLearningRate),
             LearningRatePatience = Int("--lr-patience", options.LearningRatePatience),
             TrainRatio = Double("--train-ratio", options.TrainRatio), ValidationRatio = Double("--val-ratio", options.ValidationRatio),

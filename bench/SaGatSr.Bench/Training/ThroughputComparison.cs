@@ -108,7 +108,7 @@ public static partial class Comparisons
 
         foreach (var group in prepared) group.Dispose();
         Console.WriteLine($"peak working set of the process: {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MB; medians of {rounds} rounds");
-        Console.WriteLine("featurize = graph and the 180 SAE features (all cores); train = forward, loss, backward and Adam step, with the " +
+        Console.WriteLine($"featurize = graph and the {featurizer.Features.Count} SAE features (all cores), {graphOptions.MaxNeighbors} neighbours; train = forward, loss, backward and Adam step, with the " +
                           "next batch built on the host meanwhile; predict = forward without a tape.");
         return 0;
     }

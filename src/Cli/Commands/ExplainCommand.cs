@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using SaGatSr.Cli.Reports;
+using SaGatSr.Gat.Materials;
+using SaGatSr.Gat.Model;
 using SaGatSr.Gat.Training;
 using SaGatSr.Mpi;
 using SaGatSr.Pipeline;
@@ -26,8 +28,13 @@ internal static class ExplainCommand
         var dataset = Path.Combine(AppContext.BaseDirectory, "data", "perovskites", "perovskites.csv");
         if (!File.Exists(dataset))
             throw new FileNotFoundException($"{dataset}: the shipped demo dataset is missing from the build output.", dataset);
-        var training = new TrainArguments(dataset, "heat_ref", Path.Combine(output, "model"), device, epochs, 64, 3e-3f, 48, 4, 3, 8.0,
-            12, "sae", null, 0.8, 0.1, 42, epochs, "mse", true);
+        // The library's defaults throughout, only fewer epochs (the cosine schedule decays over them) to stay near a minute.
+        var defaults = new TrainingOptions();
+        var architecture = new SaGatConfig();
+        var graph = new GraphOptions();
+        var training = new TrainArguments(dataset, "heat_ref", Path.Combine(output, "model"), device, epochs, defaults.BatchSize,
+            defaults.LearningRate, architecture.Hidden, architecture.Heads, architecture.Layers, graph.Cutoff, graph.MaxNeighbors, "sae",
+            SplitFile: null, defaults.TrainRatio, defaults.ValidationRatio, Seed: 42, Patience: epochs, defaults.Loss, Resume: true);
         var sr = new SrArguments("sisso", null, 30, 60, 1, 2, 3, device);
         return Run(new ExplainArguments(training, sr, output, null, null, WithPrediction: false), cancel);
     }

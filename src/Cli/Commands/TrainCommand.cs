@@ -26,7 +26,7 @@ internal sealed record TrainArguments(string Dataset, string? Target, string Out
     {
         Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, SplitFile = SplitFile, TrainRatio = TrainRatio,
         ValidationRatio = ValidationRatio, Seed = Seed, Patience = Patience, Loss = Loss, CheckpointDirectory = Output,
-        Resume = Resume, Schedule = Schedule ?? DefaultTraining.Schedule, WarmupEpochs = WarmupEpochs ?? DefaultTraining.WarmupEpochs,
+        Resume = Resume, Schedule = Schedule ?? DefaultTraining.Schedule, WarmupEpochs = WarmupEpochs,
         EmaDecay = EmaDecay ?? DefaultTraining.EmaDecay, WeightDecay = WeightDecay ?? DefaultTraining.WeightDecay,
     };
 

@@ -7,7 +7,7 @@ public sealed class GraphOptions
     public double Cutoff { get; set; } = 8.0;
 
     /// <summary>At most this many nearest neighbours (over periodic images) per atom.</summary>
-    public int MaxNeighbors { get; set; } = 12;
+    public int MaxNeighbors { get; set; } = 20;
 
     /// <summary>Number of Gaussian basis functions spread evenly over [0, Cutoff].</summary>
     public int GaussianCount { get; set; } = 40;

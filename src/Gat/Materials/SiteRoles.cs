@@ -36,7 +36,7 @@ public enum OxidationRule : byte
 /// <item>ABX3: the atom count is 5n, one split has 3n anion sites, and exactly n of the 2n cation sites are octahedral:
 /// their 6 nearest graph neighbours are anions and the 7th (if any) is at least <see cref="OctahedralGap"/> times farther
 /// than the 6th. Those are B, the other cations A, the anions X (mixed anions such as O2N or OF2 are all X). Needs a
-/// graph with at least 7 neighbours per atom (the default has 12).</item>
+/// graph with at least 7 neighbours per atom (the default has 20).</item>
 /// <item>Charge balance: one state per element, each of the right sign for its role, summing to zero; first over the
 /// common states only, then also over states seen in ICSD, then over all known states (<see cref="IonTable.OxidationStates"/>).
 /// Among balanced choices (over every split; only the ABX3 split for a perovskite) the one with the most common states
@@ -51,7 +51,7 @@ public enum OxidationRule : byte
 /// </list>
 /// Bond-valence sums are computed for every assigned crystal (for the global instability index and the site_bvs feature):
 /// Σ exp((R0 - d)/0.37 Å) over the cation-anion bonds of the graph, each bond read from the cation's neighbour list (the
-/// default graph's 12 nearest neighbours of a cation cover its anion shell in ionic crystals) and credited to both ends.
+/// default graph's 20 nearest neighbours of a cation cover its anion shell in ionic crystals) and credited to both ends.
 /// </summary>
 public sealed class SiteRoles
 {
@@ -114,12 +114,12 @@ public sealed class SiteRoles
     /// <summary>Why the crystal is not ABX3 or not assigned at all (empty for ABX3 crystals).</summary>
     public string Reason { get; }
 
-    /// <summary>Assigns roles and oxidation states on the default neighbour graph (12 nearest neighbours within 8 Å).</summary>
+    /// <summary>Assigns roles and oxidation states on the default neighbour graph (20 nearest neighbours within 8 Å).</summary>
     public static SiteRoles Assign(Structure structure) => Assign(structure, CrystalGraph.Build(structure));
 
     /// <summary>
     /// Assigns roles and oxidation states; deterministic. <paramref name="graph"/> must be built from <paramref name="structure"/>
-    /// with at least 7 neighbours per atom for ABX3 recognition (the default graph has 12).
+    /// with at least 7 neighbours per atom for ABX3 recognition (the default graph has 20).
     /// </summary>
     public static SiteRoles Assign(Structure structure, CrystalGraph graph, IonTable? ions = null, ElementTable? elements = null)
     {

@@ -37,7 +37,7 @@ public sealed record SaGatConfig
 
     public double Cutoff { get; init; } = 8.0;
 
-    public int MaxNeighbors { get; init; } = 12;
+    public int MaxNeighbors { get; init; } = 20;
 
     public int GaussianCount { get; init; } = 40;
 

@@ -184,7 +184,7 @@ public static class Trainer
     /// <summary>The cosine schedule's learning rate for optimiser step <paramref name="step"/> (0-based).</summary>
     internal static float LearningRateAt(TrainingOptions options, int step, int stepsPerEpoch)
     {
-        double warmup = options.WarmupEpochs * stepsPerEpoch, total = (double)options.Epochs * stepsPerEpoch;
+        double warmup = options.Warmup * stepsPerEpoch, total = (double)options.Epochs * stepsPerEpoch;
         if (step < warmup) return (float)(options.LearningRate * (step + 1) / warmup);
         double progress = Math.Min(1.0, (step - warmup) / Math.Max(1.0, total - warmup));
         return (float)(options.MinLearningRate + 0.5 * (options.LearningRate - options.MinLearningRate) * (1 + Math.Cos(Math.PI * progress)));

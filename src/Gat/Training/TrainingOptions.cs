@@ -2,14 +2,15 @@ namespace SaGatSr.Gat.Training;
 
 public sealed record TrainingOptions
 {
-    public int Epochs { get; init; } = 150;
-    public int BatchSize { get; init; } = 16;
+    public int Epochs { get; init; } = 220;
+    public int BatchSize { get; init; } = 32;
     public float LearningRate { get; init; } = 3e-3f;
-    public float WeightDecay { get; init; } = 1e-4f;
+    /// <summary>Decoupled (AdamW) weight decay.</summary>
+    public float WeightDecay { get; init; } = 5e-2f;
     /// <summary>Global gradient-norm clip; 0 disables.</summary>
     public double ClipNorm { get; init; } = 5.0;
     /// <summary>"mse" or "l1" on normalised targets.</summary>
-    public string Loss { get; init; } = "mse";
+    public string Loss { get; init; } = "l1";
     /// <summary>Stop after this many epochs without a better validation MAE.</summary>
     public int Patience { get; init; } = 40;
     /// <summary>
@@ -17,9 +18,11 @@ public sealed record TrainingOptions
     /// without improvement (ReduceLROnPlateau). "cosine": per step, from the rate down to <see cref="MinLearningRate"/> over
     /// <see cref="Epochs"/> along half a cosine, after <see cref="WarmupEpochs"/> of linear warm-up.
     /// </summary>
-    public string Schedule { get; init; } = "plateau";
-    /// <summary>Epochs of linear learning-rate warm-up from near zero (cosine schedule only).</summary>
-    public double WarmupEpochs { get; init; }
+    public string Schedule { get; init; } = "cosine";
+    /// <summary>Epochs of linear learning-rate warm-up from near zero (cosine schedule only); null: <see cref="Warmup"/>'s default.</summary>
+    public double? WarmupEpochs { get; init; }
+    /// <summary>The warm-up in effect: <see cref="WarmupEpochs"/>, or by default 5 epochs, a tenth of the run when that is shorter.</summary>
+    public double Warmup => WarmupEpochs ?? Math.Min(5, Epochs / 10.0);
     /// <summary>Decay of an exponential moving average of the weights used for validation and the saved model; 0: off.</summary>
     public float EmaDecay { get; init; }
     /// <summary>Halve the learning rate after this many epochs without improvement (ReduceLROnPlateau).</summary>
@@ -45,7 +48,7 @@ public sealed record TrainingOptions
         if (!(LearningRate > 0)) throw new ArgumentException("--lr must be positive.");
         if (Loss is not ("mse" or "l1")) throw new ArgumentException($"--loss must be mse or l1, not '{Loss}'.");
         if (Schedule is not ("plateau" or "cosine")) throw new ArgumentException($"--schedule must be plateau or cosine, not '{Schedule}'.");
-        if (!(WarmupEpochs >= 0) || WarmupEpochs >= Epochs)
+        if (WarmupEpochs is { } warmup && (!(warmup >= 0) || warmup >= Epochs))
             throw new ArgumentException($"--warmup must be at least 0 and below --epochs ({Epochs}), not {WarmupEpochs}.");
         if (EmaDecay is < 0 or >= 1) throw new ArgumentException($"--ema must be 0 (off) or in (0, 1), not {EmaDecay}.");
         if (WeightDecay < 0) throw new ArgumentException($"--weight-decay must be at least 0, not {WeightDecay}.");

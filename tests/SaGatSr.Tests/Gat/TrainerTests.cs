@@ -112,6 +112,16 @@ public class TrainerTests
     }
 
     [Test]
+    public void TheDefaultWarmUpShrinksWithShortRuns()
+    {
+        Assert.That(new TrainingOptions { Epochs = 150 }.Warmup, Is.EqualTo(5));
+        var shortRun = new TrainingOptions { Epochs = 3 };
+        Assert.DoesNotThrow(shortRun.Validate);
+        Assert.That(shortRun.Warmup, Is.EqualTo(0.3).Within(1e-12));
+        Assert.That(new TrainingOptions { Epochs = 3, WarmupEpochs = 1 }.Warmup, Is.EqualTo(1));
+    }
+
+    [Test]
     public void ANonFiniteNumberStopsTrainingWithAMessage()
     {
         var data = GatTestData.Data(10);
