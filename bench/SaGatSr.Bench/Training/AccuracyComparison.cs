@@ -31,7 +31,7 @@ public static partial class Comparisons
 
     private static void RegisterAccuracy() => Register("accuracy",
         "SAE vs CGCNN one-hot vs FCN embedding vs the mean, over targets and seeded splits [--data folder] [--targets a,b] " +
-        "[--seeds 1,2,3] [--variants sae,cgcnn,fcn] [--search] [--log runs.jsonl] [--parity fig.png] [training options as in sagatsr train]",
+        "[--seeds 1,2,3] [--variants sae,cgcnn,fcn] [--search] [--log runs.jsonl] [--parity fig.png] [--sae-logits true|false] [--sae-temperature 0.3] [training options as in sagatsr train]",
         RunAccuracy);
 
     private static int RunAccuracy(string[] args)
@@ -61,7 +61,8 @@ public static partial class Comparisons
                           $"{watch.Elapsed.TotalSeconds:F1} s; {Environment.ProcessorCount} logical CPUs; split {options.TrainRatio:0.##}/" +
                           $"{options.ValidationRatio:0.##}/{1 - options.TrainRatio - options.ValidationRatio:0.##}");
         Console.WriteLine($"network: hidden {architecture.Hidden}, {architecture.Heads} heads, {architecture.Layers} layers ({architecture.Messages} messages), head dropout {architecture.Dropout:G3}; cutoff {graphOptions.Cutoff} A, " +
-                          $"{graphOptions.MaxNeighbors} neighbours, {graphOptions.GaussianCount} Gaussians");
+                          $"{graphOptions.MaxNeighbors} neighbours, {graphOptions.GaussianCount} Gaussians; SAE per-feature logits {(architecture.SaeFeatureLogits ? "on" : "off")}, " +
+                          $"temperature {architecture.SaeTemperature:G3}");
         Console.WriteLine($"training: batch {options.BatchSize}, lr {options.LearningRate:G3} ({options.Schedule}" +
                           $"{(options.Schedule == "cosine" ? $", warm-up {options.Warmup:G3} epochs" : "")}), {options.Loss} loss, " +
                           $"weight decay {options.WeightDecay:G3}, EMA {(options.EmaDecay > 0 ? options.EmaDecay.ToString("G4", CultureInfo.InvariantCulture) : "off")}, " +
@@ -183,6 +184,8 @@ public static partial class Comparisons
         {
             Hidden = Int("--hidden", config.Hidden), Heads = Int("--heads", config.Heads), Layers = Int("--layers", config.Layers),
             Dropout = (float)Double("--dropout", config.Dropout), Messages = Get("--messages", config.Messages),
+            SaeFeatureLogits = bool.Parse(Get("--sae-logits", config.SaeFeatureLogits)),
+            SaeTemperature = (float)Double("--sae-temperature", config.SaeTemperature),
         };
         options = options with
         {
