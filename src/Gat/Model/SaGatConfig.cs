@@ -29,7 +29,7 @@ public sealed record SaGatConfig
 
     /// <summary>
     /// What a neighbour sends: "node" (its projected hidden vector; the attention weight alone sees the distance) or
-    /// "edge" (that vector gated by a learned filter of the bond length, <see cref="EdgeGatLayer"/>).
+    /// "edge" (that vector gated by a learned filter of the bond length, <see cref="GatLayer"/> with distance-filtered messages).
     /// </summary>
     public string Messages { get; init; } = "node";
 

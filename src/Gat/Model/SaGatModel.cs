@@ -8,7 +8,7 @@ public sealed class SaGatModel : Module
 {
     private readonly SaeEncoder? sae;
     private readonly FcnEncoder? fcn;
-    private readonly Func<Tensor, DeviceGraphBatch, Tensor>[] layers;
+    private readonly GatLayer[] layers;
     private readonly Linear headHidden;
     private readonly Linear headOutput;
 
@@ -21,11 +21,10 @@ public sealed class SaGatModel : Module
         if (config.Encoder == "fcn") fcn = AddModule("fcn", new FcnEncoder(backend, config.FeatureCount, config.Hidden, rng));
         else sae = AddModule("sae", new SaeEncoder(backend, config.FeatureCount, config.Hidden, rng, config.SaeNormalization,
             config.SaeFeatureLogits, config.SaeTemperature));
-        layers = new Func<Tensor, DeviceGraphBatch, Tensor>[config.Layers];
+        layers = new GatLayer[config.Layers];
         for (int i = 0; i < layers.Length; i++)
-            layers[i] = config.Messages == "edge"
-                ? AddModule($"gat{i}", new EdgeGatLayer(backend, config.Hidden, config.Heads, config.GaussianCount, config.LeakySlope, rng)).Forward
-                : AddModule($"gat{i}", new GatLayer(backend, config.Hidden, config.Heads, config.GaussianCount, config.LeakySlope, rng)).Forward;
+            layers[i] = AddModule($"gat{i}", new GatLayer(backend, config.Hidden, config.Heads, config.GaussianCount, config.LeakySlope, rng,
+                distanceFilteredMessages: config.Messages == "edge"));
         headHidden = AddModule("head_hidden", new Linear(backend, config.Hidden, config.Hidden, rng));
         headOutput = AddModule("head_output", new Linear(backend, config.Hidden, 1, rng));
     }
@@ -47,7 +46,7 @@ public sealed class SaGatModel : Module
         Tensor? importance = null;
         if (sae is not null) (atoms, importance) = sae.Forward(batch);
         else atoms = fcn!.Forward(batch);
-        foreach (var layer in layers) atoms = layer(atoms, batch);
+        foreach (var layer in layers) atoms = layer.Forward(atoms, batch);
         var crystals = Ops.SegmentMean(atoms, batch.CrystalAtoms);
         var hidden = Ops.Silu(headHidden.Forward(crystals));
         if (dropout is not null && Config.Dropout > 0) hidden = Ops.Dropout(hidden, Config.Dropout, dropout);
