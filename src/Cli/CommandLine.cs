@@ -61,7 +61,7 @@ internal static class CommandLine
             new Option<int>("--layers") { Description = "Number of GAT layers.", DefaultValueFactory = _ => Architecture.Layers },
             new Option<double>("--cutoff") { Description = "Neighbour cutoff radius in Å.", DefaultValueFactory = _ => Graph.Cutoff },
             new Option<int>("--max-neighbors") { Description = "Keep at most this many nearest neighbours per atom.", DefaultValueFactory = _ => Graph.MaxNeighbors },
-            new Option<string>("--featurizer") { Description = "Atom features: sae (~180 named descriptors) or cgcnn (92-dim one-hot).", DefaultValueFactory = _ => Architecture.Featurizer },
+            new Option<string>("--featurizer") { Description = "Atom features: sae (195 named descriptors) or cgcnn (92-dim one-hot).", DefaultValueFactory = _ => Architecture.Featurizer },
             new Option<string?>("--split-file") { Description = "CSV of id,split (train/val/test) instead of a random split." },
             new Option<double>("--train-ratio") { Description = "Fraction of crystals used for training.", DefaultValueFactory = _ => Training.TrainRatio },
             new Option<double>("--val-ratio") { Description = "Fraction used for validation (early stopping); the rest is the test set.", DefaultValueFactory = _ => Training.ValidationRatio },

@@ -5,7 +5,7 @@ namespace SaGatSr.Gat.Model;
 /// <summary>Everything needed to rebuild a model's architecture and its inputs; stored inside every model file.</summary>
 public sealed record SaGatConfig
 {
-    /// <summary>"sae" (the ~180 named physical descriptors) or "cgcnn" (CGCNN's 92-dim one-hot encoding).</summary>
+    /// <summary>"sae" (the 195 named physical descriptors) or "cgcnn" (CGCNN's 92-dim one-hot encoding).</summary>
     public string Featurizer { get; init; } = "sae";
 
     public string[] FeatureNames { get; init; } = [];
