@@ -378,30 +378,9 @@ internal sealed class ExhaustiveSpace
     {
         var a = Column(key.A);
         into = into[..n];
-        var b = key.B < 0 ? default : Column(key.B);
-        switch (key.Op)
-        {
-            case ExprOpCode.Column: a.CopyTo(into); break;
-            case ExprOpCode.Add: TensorPrimitives.Add(a, b, into); break;
-            case ExprOpCode.Sub: TensorPrimitives.Subtract(a, b, into); break;
-            case ExprOpCode.Mul: TensorPrimitives.Multiply(a, b, into); break;
-            case ExprOpCode.AbsDiff:
-                TensorPrimitives.Subtract(a, b, into);
-                TensorPrimitives.Abs(into, into);
-                break;
-            case ExprOpCode.Exp: TensorPrimitives.Exp(a, into); break;
-            case ExprOpCode.Sqrt: TensorPrimitives.Sqrt(a, into); break;
-            case ExprOpCode.Cbrt: TensorPrimitives.Cbrt(a, into); break;
-            case ExprOpCode.Abs: TensorPrimitives.Abs(a, into); break;
-            case ExprOpCode.Square: TensorPrimitives.Multiply(a, a, into); break;
-            case ExprOpCode.Cube:
-                TensorPrimitives.Multiply(a, a, into);
-                TensorPrimitives.Multiply(into, a, into);
-                break;
-            default: // protected division, reciprocal and log: NaN outside the domain, as every evaluator gives
-                for (int k = 0; k < n; k++) into[k] = key.B < 0 ? ExprSemantics.Unary(key.Op, a[k]) : ExprSemantics.Binary(key.Op, a[k], b[k]);
-                break;
-        }
+        if (key.Op == ExprOpCode.Column) a.CopyTo(into);
+        else if (key.B < 0) SimdExprEvaluator<double>.Unary(key.Op, a, into);
+        else SimdExprEvaluator<double>.Binary(key.Op, a, Column(key.B), into);
     }
 
     public double[] Values(Key key)

@@ -71,7 +71,8 @@ public sealed class SimdExprEvaluator<T> where T : unmanaged, IFloatingPointIeee
     private ReadOnlySpan<T> Operand(Span<int> columnAt, int position) =>
         columnAt[position] >= 0 ? columns[columnAt[position]] : scratch[position];
 
-    private static void Binary(ExprOpCode op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> result)
+    /// <summary>One binary node over whole columns, with <see cref="ExprSemantics"/>' protected operations.</summary>
+    public static void Binary(ExprOpCode op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> result)
     {
         switch (op)
         {
@@ -87,7 +88,8 @@ public sealed class SimdExprEvaluator<T> where T : unmanaged, IFloatingPointIeee
         }
     }
 
-    private static void Unary(ExprOpCode op, ReadOnlySpan<T> x, Span<T> result)
+    /// <summary>One unary node over a whole column, with <see cref="ExprSemantics"/>' protected operations.</summary>
+    public static void Unary(ExprOpCode op, ReadOnlySpan<T> x, Span<T> result)
     {
         switch (op)
         {
