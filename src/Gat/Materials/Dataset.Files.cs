@@ -69,7 +69,6 @@ public sealed partial class Dataset
             .ToArray();
 
         var skipped = new List<SkippedEntry>();
-        var gaps = new List<TargetGap>();
         var structures = new Structure?[rows.Length];
         var reasons = new string?[rows.Length];
         var rowIds = new string[rows.Length];
@@ -92,35 +91,13 @@ public sealed partial class Dataset
             progress?.Report((Interlocked.Increment(ref done), rows.Length));
         });
 
-        var entries = new List<DatasetEntry>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (int r = 0; r < rows.Length; r++)
-        {
-            string where = $"{path}: row {r + 1} (id {rowIds[r]})";
-            if (structures[r] is not { } structure)
-            {
-                skipped.Add(new SkippedEntry(rowIds[r], reasons[r]!));
-                continue;
-            }
-
-            if (!seen.Add(rowIds[r]))
-            {
-                skipped.Add(new SkippedEntry(rowIds[r], $"{where}: duplicate id '{rowIds[r]}' (first occurrence kept)"));
-                continue;
-            }
-
-            var targets = new double[targetColumns.Length];
-            for (int t = 0; t < targets.Length; t++)
+        var (entries, gaps) = Collect(rowIds, structures, reasons, targetColumns.Length, r => $"{path}: row {r + 1} (id {rowIds[r]})",
+            r => $"{path}: row {r + 1}", skipped, (r, t) =>
             {
                 var value = rows[r][targetColumns[t]];
-                if (value.ValueKind == JsonValueKind.Number && double.IsFinite(targets[t] = value.GetDouble())) continue;
-                targets[t] = double.NaN;
-                gaps.Add(new TargetGap(rowIds[r], t, $"{where}: {columns[targetColumns[t]]} is {(value.ValueKind == JsonValueKind.Null ? "missing" : $"{value}, not a number")}"));
-            }
-
-            entries.Add(new DatasetEntry(rowIds[r], structure, targets, $"{path}: row {r + 1}"));
-        }
-
+                if (value.ValueKind == JsonValueKind.Number && double.IsFinite(value.GetDouble())) return (value.GetDouble(), null);
+                return (double.NaN, $"{columns[targetColumns[t]]} is {(value.ValueKind == JsonValueKind.Null ? "missing" : $"{value}, not a number")}");
+            });
         return new Dataset(entries, targetColumns.Select(c => columns[c]).ToList(), skipped) { TargetGaps = gaps };
     }
 
@@ -317,36 +294,52 @@ public sealed partial class Dataset
             progress?.Report((Interlocked.Increment(ref done), frames.Count));
         });
 
+        var (entries, gaps) = Collect(ids, structures, reasons, targetNames.Count, f => $"{path}:{frames[f].Start + 1}: frame {f + 1}",
+            f => $"{path}:{frames[f].Start + 1}", skipped, (f, t) =>
+            {
+                string? text = frames[f].Keys.GetValueOrDefault(targetNames[t]);
+                if (text is not null && TryParseTarget(text, out double value)) return (value, null);
+                return (double.NaN, $"{targetNames[t]} is {(text is null ? "missing" : $"'{text}', not a number")}");
+            });
+        return new Dataset(entries, targetNames, skipped) { TargetGaps = gaps };
+    }
+
+    /// <summary>
+    /// Entries in file order from structures read in parallel: an unreadable one is skipped with its reason, a repeated id
+    /// with its place (the first is kept), and a target <paramref name="target"/> finds missing or not a number becomes NaN
+    /// with a gap saying why.
+    /// </summary>
+    private static (List<DatasetEntry> Entries, List<TargetGap> Gaps) Collect(IReadOnlyList<string> ids, Structure?[] structures,
+        string?[] reasons, int targetCount, Func<int, string> where, Func<int, string> source, List<SkippedEntry> skipped,
+        Func<int, int, (double Value, string? Problem)> target)
+    {
         var entries = new List<DatasetEntry>();
         var gaps = new List<TargetGap>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (int f = 0; f < frames.Count; f++)
+        for (int i = 0; i < structures.Length; i++)
         {
-            string where = $"{path}:{frames[f].Start + 1}";
-            if (structures[f] is not { } structure)
+            if (structures[i] is not { } structure)
             {
-                skipped.Add(new SkippedEntry(ids[f], reasons[f]!));
+                skipped.Add(new SkippedEntry(ids[i], reasons[i]!));
                 continue;
             }
 
-            if (!seen.Add(ids[f]))
+            if (!seen.Add(ids[i]))
             {
-                skipped.Add(new SkippedEntry(ids[f], $"{where}: frame {f + 1}: duplicate id '{ids[f]}' (first occurrence kept)"));
+                skipped.Add(new SkippedEntry(ids[i], $"{where(i)}: duplicate id '{ids[i]}' (first occurrence kept)"));
                 continue;
             }
 
-            var targets = new double[targetNames.Count];
-            for (int t = 0; t < targets.Length; t++)
+            var targets = new double[targetCount];
+            for (int t = 0; t < targetCount; t++)
             {
-                string? text = frames[f].Keys.GetValueOrDefault(targetNames[t]);
-                if (text is not null && TryParseTarget(text, out targets[t])) continue;
-                targets[t] = double.NaN;
-                gaps.Add(new TargetGap(ids[f], t, $"{where}: frame {f + 1}: {targetNames[t]} is {(text is null ? "missing" : $"'{text}', not a number")}"));
+                (targets[t], string? problem) = target(i, t);
+                if (problem is not null) gaps.Add(new TargetGap(ids[i], t, $"{where(i)}: {problem}"));
             }
 
-            entries.Add(new DatasetEntry(ids[f], structure, targets, where));
+            entries.Add(new DatasetEntry(ids[i], structure, targets, source(i)));
         }
 
-        return new Dataset(entries, targetNames, skipped) { TargetGaps = gaps };
+        return (entries, gaps);
     }
 }
