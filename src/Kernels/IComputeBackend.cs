@@ -182,6 +182,25 @@ public interface IComputeBackend : IDisposable
         float alpha = 0f, bool accumulateX = false);
 
     /// <summary>
+    /// The self-adaptable encoding in one pass, without an [rows * features, hidden] intermediate. For x [rows, features],
+    /// weights and biases [features, hidden], scoreWeights [hidden, heads], featureLogits [features * heads] (or null: 0),
+    /// h_rf = SiLU(x[r, f] * weights[f, :] + biases[f, :]) and s_rfk = (h_rf · scoreWeights[:, k] + featureLogits[f * heads + k]) * inverseTemperature;
+    /// coefficients[r * features + f, k] = softmax over f of s_rfk, and encoded[r, k*D + d] = sum_f coefficients[r*features + f, k] * h_rf[k*D + d]
+    /// with D = hidden / heads (head k mixes its own slice of the hidden vectors).
+    /// </summary>
+    void SaeEncode(DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer scoreWeights, DeviceBuffer? featureLogits,
+        DeviceBuffer encoded, DeviceBuffer coefficients, int rows, int features, int hidden, int heads, float inverseTemperature);
+
+    /// <summary>
+    /// Backward of <see cref="SaeEncode"/> given its coefficients, dEncoded and optionally dCoefficients (null: 0); recomputes
+    /// h_rf instead of storing it. Adds to each parameter gradient that is not null (they always accumulate); x gets none
+    /// (the encoded features are data).
+    /// </summary>
+    void SaeEncodeBackward(DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer scoreWeights, DeviceBuffer coefficients,
+        DeviceBuffer dEncoded, DeviceBuffer? dCoefficients, DeviceBuffer? dWeights, DeviceBuffer? dBiases, DeviceBuffer? dScoreWeights,
+        DeviceBuffer? dFeatureLogits, int rows, int features, int hidden, int heads, float inverseTemperature);
+
+    /// <summary>
     /// Copies a block of columns between row-major matrices with the same row count (concat and slice):
     /// destination[i, destinationOffset + j] (+)= source[i, sourceOffset + j] for j in [0, width).
     /// </summary>

@@ -136,6 +136,37 @@ internal static class Validate
         AtLeast(backend, y, (long)rows * features * cols, nameof(y), operation);
     }
 
+    public static void SaeEncode(IComputeBackend backend, DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer scoreWeights,
+        DeviceBuffer? featureLogits, DeviceBuffer coefficients, int rows, int features, int hidden, int heads, float inverseTemperature,
+        string operation)
+    {
+        NonNegative(rows, nameof(rows), operation);
+        NonNegative(features, nameof(features), operation);
+        NonNegative(hidden, nameof(hidden), operation);
+        if (heads <= 0 || hidden % heads != 0)
+            throw new ArgumentException($"{operation}: hidden size {hidden} must be a multiple of the head count {heads} (>= 1).");
+        if (!float.IsFinite(inverseTemperature) || inverseTemperature <= 0)
+            throw new ArgumentOutOfRangeException(nameof(inverseTemperature), inverseTemperature, $"{operation}: the inverse temperature must be positive and finite.");
+        AtLeast(backend, x, (long)rows * features, nameof(x), operation);
+        AtLeast(backend, weights, (long)features * hidden, nameof(weights), operation);
+        AtLeast(backend, biases, (long)features * hidden, nameof(biases), operation);
+        AtLeast(backend, scoreWeights, (long)hidden * heads, nameof(scoreWeights), operation);
+        if (featureLogits is not null) AtLeast(backend, featureLogits, (long)features * heads, nameof(featureLogits), operation);
+        AtLeast(backend, coefficients, (long)rows * features * heads, nameof(coefficients), operation);
+    }
+
+    public static void SaeEncodeBackward(IComputeBackend backend, DeviceBuffer dEncoded, DeviceBuffer? dCoefficients, DeviceBuffer? dWeights,
+        DeviceBuffer? dBiases, DeviceBuffer? dScoreWeights, DeviceBuffer? dFeatureLogits, int rows, int features, int hidden, int heads,
+        string operation)
+    {
+        AtLeast(backend, dEncoded, (long)rows * hidden, nameof(dEncoded), operation);
+        if (dCoefficients is not null) AtLeast(backend, dCoefficients, (long)rows * features * heads, nameof(dCoefficients), operation);
+        if (dWeights is not null) AtLeast(backend, dWeights, (long)features * hidden, nameof(dWeights), operation);
+        if (dBiases is not null) AtLeast(backend, dBiases, (long)features * hidden, nameof(dBiases), operation);
+        if (dScoreWeights is not null) AtLeast(backend, dScoreWeights, (long)hidden * heads, nameof(dScoreWeights), operation);
+        if (dFeatureLogits is not null) AtLeast(backend, dFeatureLogits, (long)features * heads, nameof(dFeatureLogits), operation);
+    }
+
     public static void FeatureProjectionGradients(IComputeBackend backend, DeviceBuffer dy, DeviceBuffer? dx, DeviceBuffer? dWeights,
         DeviceBuffer? dBiases, int rows, int features, int cols, string operation)
     {

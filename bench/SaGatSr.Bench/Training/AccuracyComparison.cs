@@ -62,7 +62,7 @@ public static partial class Comparisons
                           $"{options.ValidationRatio:0.##}/{1 - options.TrainRatio - options.ValidationRatio:0.##}");
         Console.WriteLine($"network: hidden {architecture.Hidden}, {architecture.Heads} heads, {architecture.Layers} layers ({architecture.Messages} messages), head dropout {architecture.Dropout:G3}; cutoff {graphOptions.Cutoff} A, " +
                           $"{graphOptions.MaxNeighbors} neighbours, {graphOptions.GaussianCount} Gaussians; SAE per-feature logits {(architecture.SaeFeatureLogits ? "on" : "off")}, " +
-                          $"temperature {architecture.SaeTemperature:G3}");
+                          $"temperature {architecture.SaeTemperature:G3}, {architecture.SaeHeads} head(s)");
         Console.WriteLine($"training: batch {options.BatchSize}, lr {options.LearningRate:G3} ({options.Schedule}" +
                           $"{(options.Schedule == "cosine" ? $", warm-up {options.Warmup:G3} epochs" : "")}), {options.Loss} loss, " +
                           $"weight decay {options.WeightDecay:G3}, EMA {(options.EmaDecay > 0 ? options.EmaDecay.ToString("G4", CultureInfo.InvariantCulture) : "off")}, " +
@@ -186,6 +186,7 @@ public static partial class Comparisons
             Dropout = (float)Double("--dropout", config.Dropout), Messages = Get("--messages", config.Messages),
             SaeFeatureLogits = bool.Parse(Get("--sae-logits", config.SaeFeatureLogits)),
             SaeTemperature = (float)Double("--sae-temperature", config.SaeTemperature),
+            SaeHeads = Int("--sae-heads", config.SaeHeads),
         };
         options = options with
         {

@@ -72,6 +72,12 @@ public sealed record SaGatConfig
     /// </summary>
     public float SaeTemperature { get; init; } = 0.3f;
 
+    /// <summary>
+    /// Attention heads of the SAE: each has its own scores and coefficients over the features and fills hidden/heads
+    /// columns of h_0, so one head can follow, say, the radii while another follows the electronegativities.
+    /// </summary>
+    public int SaeHeads { get; init; } = 1;
+
     [JsonIgnore]
     public int HeadDim => Hidden / Heads;
 
@@ -86,6 +92,8 @@ public sealed record SaGatConfig
             throw new ArgumentException($"Messages must be node or edge, not '{Messages}'.");
         if (Hidden <= 0 || Heads <= 0 || Hidden % Heads != 0)
             throw new ArgumentException($"Hidden size {Hidden} must be a positive multiple of the head count {Heads}.");
+        if (SaeHeads <= 0 || Hidden % SaeHeads != 0)
+            throw new ArgumentException($"Hidden size {Hidden} must be a positive multiple of the SAE head count {SaeHeads}.");
         if (Dropout is < 0 or >= 1) throw new ArgumentException($"Dropout must be in [0, 1), not {Dropout}.");
         if (Layers < 0) throw new ArgumentException("Layer count must be zero or more.");
         if (Cutoff <= 0 || MaxNeighbors <= 0 || GaussianCount <= 0)

@@ -20,7 +20,7 @@ public sealed class SaGatModel : Module
         var rng = new Random(config.Seed);
         if (config.Encoder == "fcn") fcn = AddModule("fcn", new FcnEncoder(backend, config.FeatureCount, config.Hidden, rng));
         else sae = AddModule("sae", new SaeEncoder(backend, config.FeatureCount, config.Hidden, rng, config.SaeNormalization,
-            config.SaeFeatureLogits, config.SaeTemperature));
+            config.SaeFeatureLogits, config.SaeTemperature, config.SaeHeads));
         layers = new GatLayer[config.Layers];
         for (int i = 0; i < layers.Length; i++)
             layers[i] = AddModule($"gat{i}", new GatLayer(backend, config.Hidden, config.Heads, config.GaussianCount, config.LeakySlope, rng,

@@ -6,7 +6,9 @@ namespace SaGatSr.Gat.Model;
 /// <summary>
 /// Self-adaptable encoding: every scalar feature r_i gets its own projection h_ri = SiLU(r_i w_i + b_i); a learnable
 /// vector w_a scores each, and a softmax over the features of each atom gives importance coefficients a_i that mix
-/// them: h_0 = sum_i a_i h_ri. The a_i are what ranks the features.
+/// them: h_0 = sum_i a_i h_ri. The a_i are what ranks the features. With several heads, each head has its own scores
+/// and coefficients and fills its own slice of h_0, so different heads can attend to different features; the ranking
+/// averages the heads' coefficients.
 /// </summary>
 public sealed class SaeEncoder : Module
 {
@@ -21,11 +23,18 @@ public sealed class SaeEncoder : Module
     private readonly int featureCount;
 
     private readonly float temperature;
+    private readonly int heads;
+    // Constant [heads, 1] column of 1/heads: the ranking is each feature's coefficient averaged over the heads.
+    private readonly Tensor? headMean;
 
     public SaeEncoder(IComputeBackend backend, int featureCount, int hidden, Random rng, bool normalize = false, bool featureLogits = false,
-        float temperature = 1f)
+        float temperature = 1f, int heads = 1)
     {
+        if (heads <= 0 || hidden % heads != 0)
+            throw new ArgumentException($"SAE hidden size {hidden} must be a positive multiple of its head count {heads}.");
         this.hidden = hidden;
+        this.heads = heads;
+        if (heads > 1) headMean = Tensor.FromArray(backend, Enumerable.Repeat(1f / heads, heads).ToArray(), heads, 1);
         this.temperature = temperature;
         this.featureCount = featureCount;
         if (normalize)
@@ -40,23 +49,34 @@ public sealed class SaeEncoder : Module
         featureBiases = AddParameter("feature_bias",
             Tensor.Parameter(backend, Initialisers.Normal(rng, featureCount * hidden, 0.1), featureCount, hidden));
         // Zero scores start every feature with the same importance 1/F, so the ranking is learned, not initialised.
-        scoreVector = AddParameter("score", Tensor.Parameter(backend, new float[hidden], hidden, 1));
-        if (featureLogits) this.featureLogits = AddParameter("feature_logit", Tensor.Parameter(backend, new float[featureCount], featureCount));
+        // Head k scores the whole h_ri but mixes only its own hidden/heads columns of them, as a GAT head does.
+        scoreVector = AddParameter("score", Tensor.Parameter(backend, new float[hidden * heads], hidden, heads));
+        if (featureLogits)
+            this.featureLogits = AddParameter("feature_logit", Tensor.Parameter(backend, new float[featureCount * heads], featureCount * heads));
     }
 
     /// <returns>h_0 [atoms, hidden] and the importance coefficients [atoms * features, 1] (rows grouped by atom).</returns>
     public (Tensor Encoded, Tensor Importance) Forward(DeviceGraphBatch batch)
     {
-        var perFeature = Ops.FeatureProjection(batch.AtomFeatures, featureWeights, featureBiases, UnaryOp.Silu);
-        if (normScale is not null) perFeature = Ops.LayerNorm(perFeature, normScale, normShift!);
-        var scores = Ops.MatMul(perFeature, scoreVector);
-        if (featureLogits is not null)
-            scores = Ops.AddRow(scores.Reshape(batch.AtomCount, featureCount), featureLogits).Reshape(batch.AtomCount * featureCount, 1);
-        if (temperature != 1f) scores = Ops.Scale(scores, 1f / temperature);
-        var importance = Ops.SegmentSoftmax(scores, batch.AtomFeatureSlots);
-        // A one-head attention sum over each atom's slots: h_0 = sum_i a_i h_ri without an [atoms * features, hidden] product.
-        var encoded = Ops.SegmentWeightedGatherSum(importance, perFeature, batch.SlotIndex, batch.AtomFeatureSlots, heads: 1);
-        return (encoded, importance);
+        Tensor encoded, coefficients;
+        if (normScale is null)
+        {
+            // One fused kernel each way: the [atoms * features, hidden] projections are never stored.
+            (encoded, coefficients) = Ops.SaeEncode(batch.AtomFeatures, featureWeights, featureBiases, scoreVector, featureLogits, heads, temperature);
+        }
+        else
+        {
+            var perFeature = Ops.LayerNorm(Ops.FeatureProjection(batch.AtomFeatures, featureWeights, featureBiases, UnaryOp.Silu), normScale, normShift!);
+            var scores = Ops.MatMul(perFeature, scoreVector);
+            if (featureLogits is not null)
+                scores = Ops.AddRow(scores.Reshape(batch.AtomCount, featureCount * heads), featureLogits).Reshape(batch.AtomCount * featureCount, heads);
+            if (temperature != 1f) scores = Ops.Scale(scores, 1f / temperature);
+            coefficients = Ops.SegmentSoftmax(scores, batch.AtomFeatureSlots);
+            // An attention sum over each atom's slots: h_0 = sum_i a_i h_ri without an [atoms * features, hidden] product.
+            encoded = Ops.SegmentWeightedGatherSum(coefficients, perFeature, batch.SlotIndex, batch.AtomFeatureSlots, heads);
+        }
+
+        return (encoded, headMean is null ? coefficients : Ops.MatMul(coefficients, headMean));
     }
 
     public int Hidden => hidden;
@@ -71,6 +91,7 @@ public sealed class SaeEncoder : Module
 
     public override void Dispose()
     {
+        headMean?.Dispose();
         normScale?.Dispose();
         normShift?.Dispose();
         base.Dispose();

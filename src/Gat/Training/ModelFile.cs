@@ -117,6 +117,7 @@ public static class ModelFile
         if (System.Text.Json.Nodes.JsonNode.Parse(json) is not System.Text.Json.Nodes.JsonObject node) return null;
         node.TryAdd(nameof(SaGatConfig.SaeFeatureLogits), false);
         node.TryAdd(nameof(SaGatConfig.SaeTemperature), 1f);
+        node.TryAdd(nameof(SaGatConfig.SaeHeads), 1);
         return node.Deserialize<SaGatConfig>(Json);
     }
 

@@ -315,7 +315,7 @@ public static class Trainer
         var saved = ModelFile.ReadConfig(ModelFile.ReadText(zip, path, "config.json"))!;
         if (!saved.FeatureNames.SequenceEqual(config.FeatureNames) || saved.Hidden != config.Hidden || saved.Heads != config.Heads ||
             saved.Layers != config.Layers || saved.GaussianCount != config.GaussianCount || saved.SaeFeatureLogits != config.SaeFeatureLogits
-            || saved.SaeTemperature != config.SaeTemperature || saved.SaeNormalization != config.SaeNormalization
+            || saved.SaeTemperature != config.SaeTemperature || saved.SaeHeads != config.SaeHeads || saved.SaeNormalization != config.SaeNormalization
             || saved.Encoder != config.Encoder || saved.Messages != config.Messages)
             throw new InvalidOperationException(
                 $"{path} was written by a run with a different model or features; delete it or use another --out to start afresh.");

@@ -168,6 +168,56 @@ internal static class VectorOps
     }
 
     /// <summary>
+    /// h = SiLU(pre) and slope = SiLU'(pre) for pre = x * w + b, with one exponential per element (the SAE's backward
+    /// pass recomputes its projections and needs both).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SiluProjectionWithSlope(float x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> h, Span<float> slope)
+    {
+        ref float ws = ref MemoryMarshal.GetReference(w), bs = ref MemoryMarshal.GetReference(b);
+        ref float hs = ref MemoryMarshal.GetReference(h), ss = ref MemoryMarshal.GetReference(slope);
+        var xv = new Vector<float>(x);
+        int i = 0, n = h.Length;
+        for (; i <= n - Width; i += Width)
+        {
+            var pre = xv * Vector.LoadUnsafe(ref ws, (nuint)i) + Vector.LoadUnsafe(ref bs, (nuint)i);
+            var sigmoid = Sigmoid(pre);
+            (pre * sigmoid).StoreUnsafe(ref hs, (nuint)i);
+            (sigmoid * (Vector<float>.One + pre * (Vector<float>.One - sigmoid))).StoreUnsafe(ref ss, (nuint)i);
+        }
+
+        for (; i < n; i++)
+        {
+            float pre = x * w[i] + b[i], sigmoid = 1f / (1f + MathF.Exp(-pre));
+            h[i] = pre * sigmoid;
+            slope[i] = sigmoid * (1f + pre * (1f - sigmoid));
+        }
+    }
+
+    /// <summary>g = dh * slope; dWeights += x * g; dBiases += g (the SAE projection's parameter step).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ProjectionParameterStep(float x, ReadOnlySpan<float> dh, ReadOnlySpan<float> slope, Span<float> dWeights, Span<float> dBiases)
+    {
+        ref float dhs = ref MemoryMarshal.GetReference(dh), ss = ref MemoryMarshal.GetReference(slope);
+        ref float dws = ref MemoryMarshal.GetReference(dWeights), dbs = ref MemoryMarshal.GetReference(dBiases);
+        var xv = new Vector<float>(x);
+        int i = 0, n = dh.Length;
+        for (; i <= n - Width; i += Width)
+        {
+            var g = Vector.LoadUnsafe(ref dhs, (nuint)i) * Vector.LoadUnsafe(ref ss, (nuint)i);
+            (Vector.LoadUnsafe(ref dws, (nuint)i) + xv * g).StoreUnsafe(ref dws, (nuint)i);
+            (Vector.LoadUnsafe(ref dbs, (nuint)i) + g).StoreUnsafe(ref dbs, (nuint)i);
+        }
+
+        for (; i < n; i++)
+        {
+            float g = dh[i] * slope[i];
+            dWeights[i] += x * g;
+            dBiases[i] += g;
+        }
+    }
+
+    /// <summary>
     /// One slot of the per-feature projection's backward pass, fused: g = dy * act'(x * w + b); dWeights += x * g;
     /// dBiases += g; returns dot(g, w), the gradient of x.
     /// </summary>

@@ -31,6 +31,17 @@ public sealed class IlgpuBackend : IComputeBackend
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         int, int, int, int, float, int> featureProjectionParameterPartials;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> featureProjectionParameterFinish;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        int, int, int, float, int> saeScores;
+    private readonly Action<Index1D, ArrayView<float>, int, int> saeSoftmax;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> saeMix;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        int, int, int, int> saeCoefficientGradient;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float> saeScoreGradient;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>, ArrayView<float>, int, int, int, int, int> saeParameterPartials;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> saeScoreWeightGradient;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int> saeLogitGradient;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, float> unary;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> unaryBackward;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> binary;
@@ -117,6 +128,22 @@ public sealed class IlgpuBackend : IComputeBackend
             ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, float, int>(IlgpuKernels.FeatureProjectionParameterPartialKernel);
         featureProjectionParameterFinish = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             int, int, int, int>(IlgpuKernels.FeatureProjectionParameterFinishKernel);
+        saeScores = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, int, int, int, float, int>(IlgpuKernels.SaeScoresKernel);
+        saeSoftmax = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, int>(IlgpuKernels.SaeSoftmaxKernel);
+        saeMix = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, int, int, int>(IlgpuKernels.SaeMixKernel);
+        saeCoefficientGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(IlgpuKernels.SaeCoefficientGradientKernel);
+        saeScoreGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, float>(
+            IlgpuKernels.SaeScoreGradientKernel);
+        saeParameterPartials = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(
+            IlgpuKernels.SaeParameterPartialKernel);
+        saeScoreWeightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, int, int, int, int>(IlgpuKernels.SaeScoreWeightGradientKernel);
+        saeLogitGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(
+            IlgpuKernels.SaeLogitGradientKernel);
         copyColumns = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, int, ArrayView<float>, int, int, int, int>(
             IlgpuKernels.CopyColumnsKernel);
         adamStep = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float, float, float, float>(
@@ -460,6 +487,54 @@ public sealed class IlgpuBackend : IComputeBackend
                 parameters, blocks, dWeights is null ? 0 : 1, dBiases is null ? 0 : 1);
             floatPool.Return(partials, capacity);
         }
+    }
+
+    public void SaeEncode(DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer scoreWeights, DeviceBuffer? featureLogits,
+        DeviceBuffer encoded, DeviceBuffer coefficients, int rows, int features, int hidden, int heads, float inverseTemperature)
+    {
+        Validate.SaeEncode(this, x, weights, biases, scoreWeights, featureLogits, coefficients, rows, features, hidden, heads,
+            inverseTemperature, nameof(SaeEncode));
+        Validate.AtLeast(this, encoded, (long)rows * hidden, nameof(encoded), nameof(SaeEncode));
+        if (rows == 0 || hidden == 0) return;
+        if (features > 0)
+        {
+            saeScores(rows * features, V(x), V(weights), V(biases), V(scoreWeights), V(featureLogits ?? scoreWeights), V(coefficients),
+                features, hidden, heads, inverseTemperature, featureLogits is null ? 0 : 1);
+            saeSoftmax(rows * heads, V(coefficients), features, heads);
+        }
+
+        saeMix(rows * hidden, V(x), V(weights), V(biases), V(coefficients), V(encoded), features, hidden, heads);
+    }
+
+    public void SaeEncodeBackward(DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer scoreWeights, DeviceBuffer coefficients,
+        DeviceBuffer dEncoded, DeviceBuffer? dCoefficients, DeviceBuffer? dWeights, DeviceBuffer? dBiases, DeviceBuffer? dScoreWeights,
+        DeviceBuffer? dFeatureLogits, int rows, int features, int hidden, int heads, float inverseTemperature)
+    {
+        const string operation = nameof(SaeEncodeBackward);
+        Validate.SaeEncode(this, x, weights, biases, scoreWeights, null, coefficients, rows, features, hidden, heads, inverseTemperature, operation);
+        Validate.SaeEncodeBackward(this, dEncoded, dCoefficients, dWeights, dBiases, dScoreWeights, dFeatureLogits, rows, features, hidden, heads, operation);
+        int slots = rows * features;
+        if (slots == 0 || hidden == 0) return;
+        var dScores = floatPool.Rent(slots * heads, out int scoreCapacity);
+        saeCoefficientGradient(slots, V(x), V(weights), V(biases), V(dEncoded), V(dCoefficients ?? dEncoded), dScores.View, features, hidden, heads,
+            dCoefficients is null ? 0 : 1);
+        saeScoreGradient(rows * heads, V(coefficients), dScores.View, features, heads, inverseTemperature);
+        int parameters = features * hidden;
+        if ((dWeights ?? dBiases) is { } anyParameterGradient)
+        {
+            int blocks = (rows + IlgpuKernels.ProjectionBlockRows - 1) / IlgpuKernels.ProjectionBlockRows;
+            var partials = floatPool.Rent(2 * blocks * parameters, out int capacity);
+            saeParameterPartials(blocks * parameters, V(x), V(weights), V(biases), V(scoreWeights), V(coefficients), V(dEncoded), dScores.View,
+                partials.View, rows, features, hidden, heads, blocks);
+            featureProjectionParameterFinish(parameters, partials.View, V(dWeights ?? anyParameterGradient), V(dBiases ?? anyParameterGradient),
+                parameters, blocks, dWeights is null ? 0 : 1, dBiases is null ? 0 : 1);
+            floatPool.Return(partials, capacity);
+        }
+
+        if (dScoreWeights is not null)
+            saeScoreWeightGradient(hidden * heads, V(x), V(weights), V(biases), dScores.View, V(dScoreWeights), rows, features, hidden, heads);
+        if (dFeatureLogits is not null) saeLogitGradient(features * heads, dScores.View, V(dFeatureLogits), rows, features, heads);
+        floatPool.Return(dScores, scoreCapacity);
     }
 
     public void CopyColumns(DeviceBuffer source, int sourceCols, int sourceOffset, DeviceBuffer destination,

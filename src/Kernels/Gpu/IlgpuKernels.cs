@@ -453,6 +453,139 @@ internal static class IlgpuKernels
         if (hasBiases != 0) dBiases[parameter] += biasSum;
     }
 
+    /// <summary>SAE scores, one thread per (row, feature) slot: (h_rf · scoreWeights[:, k] + logit) / T into coefficients[slot * heads + k].</summary>
+    public static void SaeScoresKernel(Index1D slot, ArrayView<float> x, ArrayView<float> weights, ArrayView<float> biases,
+        ArrayView<float> scoreWeights, ArrayView<float> featureLogits, ArrayView<float> coefficients, int features, int hidden, int heads,
+        float inverseTemperature, int hasLogits)
+    {
+        int f = slot % features;
+        for (int k = 0; k < heads; k++)
+        {
+            float dot = hasLogits != 0 ? featureLogits[f * heads + k] : 0f;
+            for (int c = 0; c < hidden; c++)
+                dot += Apply((int)UnaryOp.Silu, x[slot] * weights[f * hidden + c] + biases[f * hidden + c], 0f) * scoreWeights[c * heads + k];
+            coefficients[slot * heads + k] = dot * inverseTemperature;
+        }
+    }
+
+    /// <summary>In place, one thread per (row, head): the scores of the row's features become their softmax.</summary>
+    public static void SaeSoftmaxKernel(Index1D i, ArrayView<float> coefficients, int features, int heads)
+    {
+        int r = i / heads, k = i % heads;
+        float max = float.NegativeInfinity;
+        for (int f = 0; f < features; f++) max = XMath.Max(max, coefficients[(r * features + f) * heads + k]);
+        float sum = 0f;
+        for (int f = 0; f < features; f++)
+        {
+            int at = (r * features + f) * heads + k;
+            float e = XMath.Exp(coefficients[at] - max);
+            coefficients[at] = e;
+            sum += e;
+        }
+
+        for (int f = 0; f < features; f++) coefficients[(r * features + f) * heads + k] /= sum;
+    }
+
+    /// <summary>encoded[r, c] = sum_f coefficient(r, f, head of c) * h_rf[c], one thread per output element.</summary>
+    public static void SaeMixKernel(Index1D i, ArrayView<float> x, ArrayView<float> weights, ArrayView<float> biases,
+        ArrayView<float> coefficients, ArrayView<float> encoded, int features, int hidden, int heads)
+    {
+        int r = i / hidden, c = i % hidden, k = c / (hidden / heads);
+        float sum = 0f;
+        for (int f = 0; f < features; f++)
+        {
+            int slot = r * features + f;
+            sum += coefficients[slot * heads + k] * Apply((int)UnaryOp.Silu, x[slot] * weights[f * hidden + c] + biases[f * hidden + c], 0f);
+        }
+
+        encoded[i] = sum;
+    }
+
+    /// <summary>Backward, per slot: dScores[slot * heads + k] = d(loss)/d(coefficient) = dEncoded[r, head k's slice] · h_rf's slice (+ dCoefficients).</summary>
+    public static void SaeCoefficientGradientKernel(Index1D slot, ArrayView<float> x, ArrayView<float> weights, ArrayView<float> biases,
+        ArrayView<float> dEncoded, ArrayView<float> dCoefficients, ArrayView<float> dScores, int features, int hidden, int heads, int hasDCoefficients)
+    {
+        int r = slot / features, f = slot % features, headDim = hidden / heads;
+        for (int k = 0; k < heads; k++)
+        {
+            float g = hasDCoefficients != 0 ? dCoefficients[slot * heads + k] : 0f;
+            for (int c = k * headDim; c < (k + 1) * headDim; c++)
+                g += dEncoded[r * hidden + c] * Apply((int)UnaryOp.Silu, x[slot] * weights[f * hidden + c] + biases[f * hidden + c], 0f);
+            dScores[slot * heads + k] = g;
+        }
+    }
+
+    /// <summary>In place, per (row, head): the softmax backward, dScore_f = a_f (g_f - sum_j a_j g_j) / T.</summary>
+    public static void SaeScoreGradientKernel(Index1D i, ArrayView<float> coefficients, ArrayView<float> dScores, int features, int heads,
+        float inverseTemperature)
+    {
+        int r = i / heads, k = i % heads;
+        float mean = 0f;
+        for (int f = 0; f < features; f++)
+        {
+            int at = (r * features + f) * heads + k;
+            mean += coefficients[at] * dScores[at];
+        }
+
+        for (int f = 0; f < features; f++)
+        {
+            int at = (r * features + f) * heads + k;
+            dScores[at] = coefficients[at] * (dScores[at] - mean) * inverseTemperature;
+        }
+    }
+
+    /// <summary>
+    /// dWeights and dBiases of the SAE, first pass (finished by <see cref="FeatureProjectionParameterFinishKernel"/>): thread
+    /// (block, parameter) sums one block of <see cref="ProjectionBlockRows"/> rows of dPre = (a dEncoded + sum_k dScore_k
+    /// scoreWeights[c, k]) * SiLU'(pre).
+    /// </summary>
+    public static void SaeParameterPartialKernel(Index1D i, ArrayView<float> x, ArrayView<float> weights, ArrayView<float> biases,
+        ArrayView<float> scoreWeights, ArrayView<float> coefficients, ArrayView<float> dEncoded, ArrayView<float> dScores, ArrayView<float> partials,
+        int rows, int features, int hidden, int heads, int blocks)
+    {
+        int parameters = features * hidden;
+        int block = i / parameters, parameter = i % parameters, f = parameter / hidden, c = parameter % hidden;
+        int k = c / (hidden / heads);
+        int firstRow = block * ProjectionBlockRows, lastRow = XMath.Min(rows, firstRow + ProjectionBlockRows);
+        float weightSum = 0f, biasSum = 0f;
+        for (int r = firstRow; r < lastRow; r++)
+        {
+            int slot = r * features + f;
+            float dh = coefficients[slot * heads + k] * dEncoded[r * hidden + c];
+            for (int head = 0; head < heads; head++) dh += dScores[slot * heads + head] * scoreWeights[c * heads + head];
+            float pre = x[slot] * weights[parameter] + biases[parameter];
+            float g = dh * Derivative((int)UnaryOp.Silu, pre, Apply((int)UnaryOp.Silu, pre, 0f), 0f);
+            weightSum += x[slot] * g;
+            biasSum += g;
+        }
+
+        partials[i] = weightSum;
+        partials[blocks * parameters + i] = biasSum;
+    }
+
+    /// <summary>dScoreWeights[c, k] += sum over slots of dScore(slot, k) * h_slot[c], one thread per parameter.</summary>
+    public static void SaeScoreWeightGradientKernel(Index1D i, ArrayView<float> x, ArrayView<float> weights, ArrayView<float> biases,
+        ArrayView<float> dScores, ArrayView<float> dScoreWeights, int rows, int features, int hidden, int heads)
+    {
+        int c = i / heads, k = i % heads;
+        float sum = 0f;
+        for (int slot = 0; slot < rows * features; slot++)
+        {
+            int f = slot % features;
+            sum += dScores[slot * heads + k] * Apply((int)UnaryOp.Silu, x[slot] * weights[f * hidden + c] + biases[f * hidden + c], 0f);
+        }
+
+        dScoreWeights[i] += sum;
+    }
+
+    /// <summary>dFeatureLogits[f * heads + k] += sum over rows of dScore(r, f, k).</summary>
+    public static void SaeLogitGradientKernel(Index1D i, ArrayView<float> dScores, ArrayView<float> dFeatureLogits, int rows, int features, int heads)
+    {
+        float sum = 0f;
+        for (int r = 0; r < rows; r++) sum += dScores[r * features * heads + i];
+        dFeatureLogits[i] += sum;
+    }
+
     public static void CopyColumnsKernel(Index1D i, ArrayView<float> source, int sourceCols, int sourceOffset,
         ArrayView<float> destination, int destinationCols, int destinationOffset, int width, int accumulate)
     {

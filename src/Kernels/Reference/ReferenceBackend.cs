@@ -350,6 +350,103 @@ public sealed class ReferenceBackend : IComputeBackend
         }
     }
 
+    public void SaeEncode(DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer scoreWeights, DeviceBuffer? featureLogits,
+        DeviceBuffer encoded, DeviceBuffer coefficients, int rows, int features, int hidden, int heads, float inverseTemperature)
+    {
+        Validate.SaeEncode(this, x, weights, biases, scoreWeights, featureLogits, coefficients, rows, features, hidden, heads,
+            inverseTemperature, nameof(SaeEncode));
+        Validate.AtLeast(this, encoded, (long)rows * hidden, nameof(encoded), nameof(SaeEncode));
+        double[] X = Data(x), S = Data(scoreWeights), E = Data(encoded), C = Data(coefficients);
+        double[]? L = featureLogits is null ? null : Data(featureLogits);
+        int headDim = hidden / heads;
+        for (int r = 0; r < rows; r++)
+        {
+            var h = SaeProjections(X, Data(weights), Data(biases), r, features, hidden).Hidden;
+            for (int k = 0; k < heads; k++)
+            {
+                var score = new double[features];
+                for (int f = 0; f < features; f++)
+                {
+                    double dot = L?[f * heads + k] ?? 0;
+                    for (int c = 0; c < hidden; c++) dot += h[f, c] * S[c * heads + k];
+                    score[f] = dot * inverseTemperature;
+                }
+
+                double max = features == 0 ? 0 : score.Max(), sum = score.Sum(v => Math.Exp(v - max));
+                for (int f = 0; f < features; f++) C[(r * features + f) * heads + k] = Math.Exp(score[f] - max) / sum;
+                for (int d = k * headDim; d < (k + 1) * headDim; d++)
+                {
+                    double mixed = 0;
+                    for (int f = 0; f < features; f++) mixed += C[(r * features + f) * heads + k] * h[f, d];
+                    E[r * hidden + d] = mixed;
+                }
+            }
+        }
+    }
+
+    public void SaeEncodeBackward(DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer scoreWeights, DeviceBuffer coefficients,
+        DeviceBuffer dEncoded, DeviceBuffer? dCoefficients, DeviceBuffer? dWeights, DeviceBuffer? dBiases, DeviceBuffer? dScoreWeights,
+        DeviceBuffer? dFeatureLogits, int rows, int features, int hidden, int heads, float inverseTemperature)
+    {
+        const string operation = nameof(SaeEncodeBackward);
+        Validate.SaeEncode(this, x, weights, biases, scoreWeights, null, coefficients, rows, features, hidden, heads, inverseTemperature, operation);
+        Validate.SaeEncodeBackward(this, dEncoded, dCoefficients, dWeights, dBiases, dScoreWeights, dFeatureLogits, rows, features, hidden, heads, operation);
+        double[] X = Data(x), S = Data(scoreWeights), C = Data(coefficients), DE = Data(dEncoded);
+        double[]? DC = dCoefficients is null ? null : Data(dCoefficients);
+        int headDim = hidden / heads;
+        for (int r = 0; r < rows; r++)
+        {
+            var (h, pre) = SaeProjections(X, Data(weights), Data(biases), r, features, hidden);
+            // dScore[f, k]: the softmax's backward of d(loss)/d(coefficient), times the inverse temperature.
+            var dScore = new double[features, heads];
+            for (int k = 0; k < heads; k++)
+            {
+                var dCoefficient = new double[features];
+                double mean = 0;
+                for (int f = 0; f < features; f++)
+                {
+                    double g = DC?[(r * features + f) * heads + k] ?? 0;
+                    for (int d = k * headDim; d < (k + 1) * headDim; d++) g += DE[r * hidden + d] * h[f, d];
+                    dCoefficient[f] = g;
+                    mean += C[(r * features + f) * heads + k] * g;
+                }
+
+                for (int f = 0; f < features; f++)
+                    dScore[f, k] = C[(r * features + f) * heads + k] * (dCoefficient[f] - mean) * inverseTemperature;
+            }
+
+            for (int f = 0; f < features; f++)
+            for (int c = 0; c < hidden; c++)
+            {
+                double dh = C[(r * features + f) * heads + c / headDim] * DE[r * hidden + c];
+                for (int k = 0; k < heads; k++) dh += dScore[f, k] * S[c * heads + k];
+                double dPre = dh * Derivative(UnaryOp.Silu, pre[f, c], h[f, c], 0);
+                if (dWeights is not null) Data(dWeights)[f * hidden + c] += dPre * X[r * features + f];
+                if (dBiases is not null) Data(dBiases)[f * hidden + c] += dPre;
+                if (dScoreWeights is not null)
+                    for (int k = 0; k < heads; k++) Data(dScoreWeights)[c * heads + k] += dScore[f, k] * h[f, c];
+            }
+
+            if (dFeatureLogits is not null)
+                for (int f = 0; f < features; f++)
+                for (int k = 0; k < heads; k++) Data(dFeatureLogits)[f * heads + k] += dScore[f, k];
+        }
+    }
+
+    private static (double[,] Hidden, double[,] Pre) SaeProjections(double[] x, double[] w, double[] b, int row, int features, int hidden)
+    {
+        var h = new double[features, hidden];
+        var pre = new double[features, hidden];
+        for (int f = 0; f < features; f++)
+        for (int c = 0; c < hidden; c++)
+        {
+            pre[f, c] = x[row * features + f] * w[f * hidden + c] + b[f * hidden + c];
+            h[f, c] = Apply(UnaryOp.Silu, pre[f, c], 0);
+        }
+
+        return (h, pre);
+    }
+
     public void CopyColumns(DeviceBuffer source, int sourceCols, int sourceOffset, DeviceBuffer destination,
         int destinationCols, int destinationOffset, int rows, int width, bool accumulate = false)
     {

@@ -157,6 +157,9 @@ public class GradientTests
                 return Ops.Concat(encoded, Ops.Square(x[0]));
             });
         },
+        ["SaeEncodeOneHead"] = s => SaeEncodeCase(s, heads: 1, logits: false, temperature: 1f, encoded: true, coefficients: false),
+        ["SaeEncodeHeadsLogitsTemperature"] = s => SaeEncodeCase(s, heads: 2, logits: true, temperature: 0.5f, encoded: true, coefficients: true),
+        ["SaeEncodeCoefficientsOnly"] = s => SaeEncodeCase(s, heads: 2, logits: true, temperature: 0.7f, encoded: false, coefficients: true),
         ["AttentionLayerChain"] = s =>
         {
             // A GAT-style block: project, score edges, softmax per destination, aggregate, normalise.
@@ -205,6 +208,23 @@ public class GradientTests
         int rows = s.Size(1, 3), features = s.Size(1, 4), cols = s.Size(1, 3);
         return ([s.Random(rows, features), s.Random(features, cols), s.Random(features, cols)],
             x => Ops.FeatureProjection(x[0], x[1], x[2], activation));
+    }
+
+    /// <summary>The fused SAE with data x (no gradient), its output the encoding, the coefficients or both side by side.</summary>
+    private static (Tensor[], Func<Tensor[], Tensor>) SaeEncodeCase(GradientSetup s, int heads, bool logits, float temperature, bool encoded,
+        bool coefficients)
+    {
+        int rows = s.Size(1, 3), features = s.Size(2, 4), hidden = heads * s.Size(1, 2);
+        var x = Tensor.FromArray(s.Backend, Enumerable.Range(0, rows * features).Select(_ => s.Rng.NextDouble() * 4 - 2).ToArray(), rows, features);
+        Tensor[] inputs = [s.Random(features, hidden), s.Random(features, hidden), s.Random(hidden, heads), .. logits ? [s.Random(features * heads)] : Array.Empty<Tensor>()];
+        return (inputs, p =>
+        {
+            var (h0, a) = Ops.SaeEncode(x, p[0], p[1], p[2], logits ? p[3] : null, heads, temperature);
+            var flat = new List<Tensor>();
+            if (encoded) flat.Add(h0.Reshape(1, rows * hidden));
+            if (coefficients) flat.Add(a.Reshape(1, rows * features * heads));
+            return flat.Count == 1 ? flat[0] : Ops.Concat(flat[0], flat[1]);
+        });
     }
 
     private static (Tensor[], Func<Tensor[], Tensor>) MatMulCase(GradientSetup s, bool transposeA, bool transposeB)

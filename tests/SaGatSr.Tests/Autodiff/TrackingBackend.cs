@@ -82,6 +82,16 @@ internal sealed class TrackingBackend : IComputeBackend
         float alpha = 0f, bool accumulateX = false) =>
         inner.FeatureProjectionBackward(activation, x, weights, biases, y, dy, dx, dWeights, dBiases, rows, features, cols, alpha, accumulateX);
 
+    public void SaeEncode(DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer scoreWeights, DeviceBuffer? featureLogits,
+        DeviceBuffer encoded, DeviceBuffer coefficients, int rows, int features, int hidden, int heads, float inverseTemperature) =>
+        inner.SaeEncode(x, weights, biases, scoreWeights, featureLogits, encoded, coefficients, rows, features, hidden, heads, inverseTemperature);
+
+    public void SaeEncodeBackward(DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer scoreWeights, DeviceBuffer coefficients,
+        DeviceBuffer dEncoded, DeviceBuffer? dCoefficients, DeviceBuffer? dWeights, DeviceBuffer? dBiases, DeviceBuffer? dScoreWeights,
+        DeviceBuffer? dFeatureLogits, int rows, int features, int hidden, int heads, float inverseTemperature) =>
+        inner.SaeEncodeBackward(x, weights, biases, scoreWeights, coefficients, dEncoded, dCoefficients, dWeights, dBiases, dScoreWeights,
+            dFeatureLogits, rows, features, hidden, heads, inverseTemperature);
+
     public void SegmentWeightedGatherSum(DeviceBuffer weights, DeviceBuffer values, IndexBuffer sourceIndex, IndexBuffer offsets,
         DeviceBuffer output, int segments, int heads, int headDim) =>
         inner.SegmentWeightedGatherSum(weights, values, sourceIndex, offsets, output, segments, heads, headDim);

@@ -204,4 +204,22 @@ public class TrainerTests
         Assert.That(loaded.Predict(samples), Is.EqualTo(model.Predict(samples)));
         Assert.That(new SaGatConfig().SaeFeatureLogits && new SaGatConfig().SaeTemperature < 1, "new models use the sharper encoder");
     }
+
+    [Test]
+    public void AMultiHeadEncoderRanksFeaturesWithCoefficientsThatSumToOneAndRoundTrips()
+    {
+        var data = GatTestData.Data(6);
+        using var backend = Devices.Create("cpu");
+        var result = Trainer.Train(backend, data, Small with { SaeHeads = 4 }, Options(2));
+        using var model = result.Model;
+        var samples = model.Prepare(GatTestData.Dataset.Entries.Take(6).Select(e => e.Structure).ToArray());
+        var importance = model.ComputeImportance(samples);
+        Assert.That(importance.Sum(f => f.Mean), Is.EqualTo(1).Within(1e-4), "the heads' mean coefficients of an atom sum to 1");
+        Assert.That(importance.Max(f => f.Mean), Is.GreaterThan(importance.Min(f => f.Mean)), "training moved the coefficients apart");
+        string path = Path.Combine(TestPaths.NewTemporaryFolder(), "heads.sagat");
+        ModelFile.Save(path, model);
+        using var loaded = ModelFile.Load(path, backend);
+        Assert.That(loaded.Config.SaeHeads, Is.EqualTo(4));
+        Assert.That(loaded.Predict(samples), Is.EqualTo(model.Predict(samples)));
+    }
 }
