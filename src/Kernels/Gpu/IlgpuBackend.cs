@@ -40,7 +40,8 @@ public sealed class IlgpuBackend : IComputeBackend
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, float> saeScoreGradient;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, ArrayView<float>, int, int, int, int, int> saeParameterPartials;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> saeScoreWeightGradient;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> saeScoreWeightPartials;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> blockSum;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int> saeLogitGradient;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int, float> unary;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> unaryBackward;
@@ -140,8 +141,9 @@ public sealed class IlgpuBackend : IComputeBackend
         saeParameterPartials = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(
             IlgpuKernels.SaeParameterPartialKernel);
-        saeScoreWeightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            ArrayView<float>, ArrayView<float>, int, int, int, int>(IlgpuKernels.SaeScoreWeightGradientKernel);
+        saeScoreWeightPartials = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, int, int, int, int>(IlgpuKernels.SaeScoreWeightPartialKernel);
+        blockSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(IlgpuKernels.BlockSumKernel);
         saeLogitGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(
             IlgpuKernels.SaeLogitGradientKernel);
         copyColumns = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, int, ArrayView<float>, int, int, int, int>(
@@ -532,7 +534,13 @@ public sealed class IlgpuBackend : IComputeBackend
         }
 
         if (dScoreWeights is not null)
-            saeScoreWeightGradient(hidden * heads, V(x), V(weights), V(biases), dScores.View, V(dScoreWeights), rows, features, hidden, heads);
+        {
+            int blocks = (slots + IlgpuKernels.SaeScoreBlockSlots - 1) / IlgpuKernels.SaeScoreBlockSlots, scoreParameters = hidden * heads;
+            var partials = floatPool.Rent(blocks * scoreParameters, out int capacity);
+            saeScoreWeightPartials(blocks * scoreParameters, V(x), V(weights), V(biases), dScores.View, partials.View, slots, features, hidden, heads);
+            blockSum(scoreParameters, partials.View, V(dScoreWeights), scoreParameters, blocks);
+            floatPool.Return(partials, capacity);
+        }
         if (dFeatureLogits is not null) saeLogitGradient(features * heads, dScores.View, V(dFeatureLogits), rows, features, heads);
         floatPool.Return(dScores, scoreCapacity);
     }

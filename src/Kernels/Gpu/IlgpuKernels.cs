@@ -23,6 +23,9 @@ internal static class IlgpuKernels
     /// <summary>Rows per block in the first pass of the feature projection's parameter gradients (thousands of atoms in a batch).</summary>
     public const int ProjectionBlockRows = 64;
 
+    /// <summary>Slots (atom, feature) per block of the SAE's score-weight gradient.</summary>
+    public const int SaeScoreBlockSlots = 256;
+
     /// <summary>A matmul with fewer tile groups than this splits its depth so that the GPU fills (weight gradients: k = rows).</summary>
     public const int MinMatMulGroups = 256;
 
@@ -563,19 +566,32 @@ internal static class IlgpuKernels
         partials[blocks * parameters + i] = biasSum;
     }
 
-    /// <summary>dScoreWeights[c, k] += sum over slots of dScore(slot, k) * h_slot[c], one thread per parameter.</summary>
-    public static void SaeScoreWeightGradientKernel(Index1D i, ArrayView<float> x, ArrayView<float> weights, ArrayView<float> biases,
-        ArrayView<float> dScores, ArrayView<float> dScoreWeights, int rows, int features, int hidden, int heads)
+    /// <summary>
+    /// dScoreWeights, first pass: thread (block, c, k) sums dScore(slot, k) * h_slot[c] over one block of
+    /// <see cref="SaeScoreBlockSlots"/> slots into partials[i]; <see cref="BlockSumKernel"/> adds the blocks.
+    /// </summary>
+    public static void SaeScoreWeightPartialKernel(Index1D i, ArrayView<float> x, ArrayView<float> weights, ArrayView<float> biases,
+        ArrayView<float> dScores, ArrayView<float> partials, int slots, int features, int hidden, int heads)
     {
-        int c = i / heads, k = i % heads;
+        int parameters = hidden * heads;
+        int block = i / parameters, c = i % parameters / heads, k = i % heads;
+        int first = block * SaeScoreBlockSlots, last = XMath.Min(slots, first + SaeScoreBlockSlots);
         float sum = 0f;
-        for (int slot = 0; slot < rows * features; slot++)
+        for (int slot = first; slot < last; slot++)
         {
             int f = slot % features;
             sum += dScores[slot * heads + k] * Apply((int)UnaryOp.Silu, x[slot] * weights[f * hidden + c] + biases[f * hidden + c], 0f);
         }
 
-        dScoreWeights[i] += sum;
+        partials[i] = sum;
+    }
+
+    /// <summary>target[p] += sum over blocks b of partials[b * parameters + p], in block order.</summary>
+    public static void BlockSumKernel(Index1D p, ArrayView<float> partials, ArrayView<float> target, int parameters, int blocks)
+    {
+        float sum = 0f;
+        for (int b = 0; b < blocks; b++) sum += partials[b * parameters + p];
+        target[p] += sum;
     }
 
     /// <summary>dFeatureLogits[f * heads + k] += sum over rows of dScore(r, f, k).</summary>
