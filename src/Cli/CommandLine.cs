@@ -66,7 +66,7 @@ internal static class CommandLine
             new Option<double>("--train-ratio") { Description = "Fraction of crystals used for training.", DefaultValueFactory = _ => Training.TrainRatio },
             new Option<double>("--val-ratio") { Description = "Fraction used for validation (early stopping); the rest is the test set.", DefaultValueFactory = _ => Training.ValidationRatio },
             new Option<int>("--seed") { Description = "Random seed (split, initial weights, shuffling).", DefaultValueFactory = _ => Training.Seed },
-            new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation MAE.", DefaultValueFactory = _ => Training.Patience },
+            new Option<int>("--patience") { Description = "Stop after this many epochs without a better validation MAE (with the cosine schedule, not before half of --epochs).", DefaultValueFactory = _ => Training.Patience },
             new Option<string>("--loss") { Description = "Training loss: mse or l1.", DefaultValueFactory = _ => Training.Loss },
             new Option<bool>("--restart") { Description = "Ignore an existing checkpoint in the output folder and train from scratch." },
             DisorderOption(), StructureColumnOption(),

@@ -11,7 +11,10 @@ public sealed record TrainingOptions
     public double ClipNorm { get; init; } = 5.0;
     /// <summary>"mse" or "l1" on normalised targets.</summary>
     public string Loss { get; init; } = "l1";
-    /// <summary>Stop after this many epochs without a better validation MAE.</summary>
+    /// <summary>
+    /// Stop after this many epochs without a better validation MAE; under the cosine schedule, not before half of
+    /// <see cref="Epochs"/> have run.
+    /// </summary>
     public int Patience { get; init; } = 40;
     /// <summary>
     /// "plateau": multiply the rate by <see cref="LearningRateFactor"/> after <see cref="LearningRatePatience"/> epochs
@@ -45,6 +48,7 @@ public sealed record TrainingOptions
     {
         if (Epochs <= 0) throw new ArgumentException("--epochs must be positive.");
         if (BatchSize <= 0) throw new ArgumentException("--batch-size must be positive.");
+        if (Patience <= 0) throw new ArgumentException($"--patience must be at least 1, not {Patience}.");
         if (!(LearningRate > 0)) throw new ArgumentException("--lr must be positive.");
         if (Loss is not ("mse" or "l1")) throw new ArgumentException($"--loss must be mse or l1, not '{Loss}'.");
         if (Schedule is not ("plateau" or "cosine")) throw new ArgumentException($"--schedule must be plateau or cosine, not '{Schedule}'.");

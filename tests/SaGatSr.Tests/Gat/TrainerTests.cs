@@ -222,4 +222,18 @@ public class TrainerTests
         Assert.That(loaded.Config.SaeHeads, Is.EqualTo(4));
         Assert.That(loaded.Predict(samples), Is.EqualTo(model.Predict(samples)));
     }
+
+    [TestCase("cosine", 12, 7)]
+    [TestCase("plateau", 12, 2)]
+    public void PatienceWaitsForTheSecondHalfOfACosineRun(string schedule, int epochs, int expectedEpochs)
+    {
+        // A learning rate far below the weights' rounding leaves them unchanged, so no epoch improves on the first and
+        // patience 1 stops at epoch 2 unless the schedule holds it.
+        var data = GatTestData.Data(6);
+        using var backend = Devices.Create("cpu");
+        var result = Trainer.Train(backend, data, Small, Options(epochs) with { Schedule = schedule, Patience = 1, LearningRate = 1e-30f, MinLearningRate = 1e-30f });
+        using var model = result.Model;
+        Assert.That(result.History, Has.Count.EqualTo(expectedEpochs));
+        Assert.That(result.StoppedEarly);
+    }
 }
