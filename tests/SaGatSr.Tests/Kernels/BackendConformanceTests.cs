@@ -433,10 +433,7 @@ public sealed class BackendConformanceTests(string device)
     public void SaeEncodeMatchesReference([Values(1, 3)] int heads, [Values] bool logits)
     {
         int rows = Size(97, 5), features = Size(37, 6), hidden = heads * Size(8, 3);
-        var x = h.Tensor(rows * features, -2, 2);
-        var weights = h.Tensor(features * hidden);
-        var biases = h.Tensor(features * hidden, -0.3, 0.3);
-        var scoreWeights = h.Tensor(hidden * heads);
+        var (x, weights, biases, scoreWeights) = SaeInputs(rows, features, hidden, heads);
         var featureLogits = logits ? h.Tensor(features * heads) : null;
         var encoded = h.Tensor(Enumerable.Repeat(float.NaN, rows * hidden).ToArray());
         var coefficients = h.Tensor(Enumerable.Repeat(float.NaN, rows * features * heads).ToArray());
@@ -456,10 +453,7 @@ public sealed class BackendConformanceTests(string device)
     {
         // Over 64 rows and 256 slots on every device: the GPU kernels' row and slot blocks are summed across blocks.
         int rows = Size(150, 70), features = Size(37, 6), hidden = heads * Size(8, 3);
-        var x = h.Tensor(rows * features, -2, 2);
-        var weights = h.Tensor(features * hidden);
-        var biases = h.Tensor(features * hidden, -0.3, 0.3);
-        var scoreWeights = h.Tensor(hidden * heads);
+        var (x, weights, biases, scoreWeights) = SaeInputs(rows, features, hidden, heads);
         var forward = h.Tensor(rows * features * heads);
         using (var encoded = h.Reference.Allocate(rows * hidden))
             h.Reference.SaeEncode(x.Expected, weights.Expected, biases.Expected, scoreWeights.Expected, null, encoded, forward.Expected,
@@ -484,6 +478,10 @@ public sealed class BackendConformanceTests(string device)
             h.Compare(gradient, ScaleOf(gradient));
         }
     }
+
+    /// <summary>Features in [-2, 2], projections of unit scale with small biases, and score weights, as the SAE sees them.</summary>
+    private (Trio X, Trio Weights, Trio Biases, Trio ScoreWeights) SaeInputs(int rows, int features, int hidden, int heads) =>
+        (h.Tensor(rows * features, -2, 2), h.Tensor(features * hidden), h.Tensor(features * hidden, -0.3, 0.3), h.Tensor(hidden * heads));
 
     /// <summary>
     /// A bound for sums of many float32 terms through SiLU, exp and softmax: 30 x the largest expected magnitude of the
