@@ -462,13 +462,15 @@ internal static class IlgpuKernels
         float inverseTemperature, int hasLogits)
     {
         int f = slot % features;
-        for (int k = 0; k < heads; k++)
+        for (int k = 0; k < heads; k++) coefficients[slot * heads + k] = hasLogits != 0 ? featureLogits[f * heads + k] : 0f;
+        // Each projection once, added into every head's score.
+        for (int c = 0; c < hidden; c++)
         {
-            float dot = hasLogits != 0 ? featureLogits[f * heads + k] : 0f;
-            for (int c = 0; c < hidden; c++)
-                dot += Apply((int)UnaryOp.Silu, x[slot] * weights[f * hidden + c] + biases[f * hidden + c], 0f) * scoreWeights[c * heads + k];
-            coefficients[slot * heads + k] = dot * inverseTemperature;
+            float h = Apply((int)UnaryOp.Silu, x[slot] * weights[f * hidden + c] + biases[f * hidden + c], 0f);
+            for (int k = 0; k < heads; k++) coefficients[slot * heads + k] += h * scoreWeights[c * heads + k];
         }
+
+        for (int k = 0; k < heads; k++) coefficients[slot * heads + k] *= inverseTemperature;
     }
 
     /// <summary>In place, one thread per (row, head): the scores of the row's features become their softmax.</summary>
@@ -557,7 +559,8 @@ internal static class IlgpuKernels
             float dh = coefficients[slot * heads + k] * dEncoded[r * hidden + c];
             for (int head = 0; head < heads; head++) dh += dScores[slot * heads + head] * scoreWeights[c * heads + head];
             float pre = x[slot] * weights[parameter] + biases[parameter];
-            float g = dh * Derivative((int)UnaryOp.Silu, pre, Apply((int)UnaryOp.Silu, pre, 0f), 0f);
+            // SiLU's slope needs only pre, not the activation.
+            float g = dh * Derivative((int)UnaryOp.Silu, pre, 0f, 0f);
             weightSum += x[slot] * g;
             biasSum += g;
         }
