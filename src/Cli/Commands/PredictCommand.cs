@@ -88,11 +88,16 @@ internal static class PredictCommand
 
         var structures = rows.Select(r => r.Structure).ToList();
         if (world.IsRoot) DisorderReport.Print(structures, disorder);
-        var network = structures.Count > 0 && predictor is not null ? predictor.Predict(structures, batchSize) : null;
-        var predictions = structures.Count == 0 ? [] : formula is null ? network! : formula.Predict(structures, network);
+        // An ensemble's spread is written beside its mean; a formula built on the network's prediction has none of its own.
+        bool withSpread = formula is null && predictor!.HasUncertainty;
+        var network = structures.Count > 0 && predictor is not null ? predictor.PredictWithUncertainty(structures, batchSize) : null;
+        var predictions = structures.Count == 0 ? [] : formula is null ? network!.Mean : formula.Predict(structures, network?.Mean);
         var lines = new StringBuilder();
         for (int i = 0; i < rows.Count; i++)
-            lines.Append(CultureInfo.InvariantCulture, $"{CsvField(rows[i].Id)},{CsvField(rows[i].Source)},{predictions[i]:G6}\n");
+        {
+            lines.Append(CultureInfo.InvariantCulture, $"{CsvField(rows[i].Id)},{CsvField(rows[i].Source)},{predictions[i]:G6}");
+            lines.Append(withSpread ? FormattableString.Invariant($",{network!.Std[i]:G6}\n") : "\n");
+        }
         var allRows = world.Gather<byte>(Encoding.UTF8.GetBytes(lines.ToString()), 0);
         var allSkipped = world.Gather<byte>(Encoding.UTF8.GetBytes(skipped.ToString()), 0);
         if (!world.IsRoot) return 0;
@@ -100,7 +105,7 @@ internal static class PredictCommand
         Console.Error.Write(datasetProblems);
         Console.Error.Write(Encoding.UTF8.GetString(allSkipped!));
         int failed = datasetFailures + items.Count - (int)readable;
-        var csv = $"id,file,{targetName}\n" + Encoding.UTF8.GetString(allRows!);
+        var csv = $"id,file,{targetName}{(withSpread ? $",{targetName}_std" : "")}\n" + Encoding.UTF8.GetString(allRows!);
         if (output is null) Console.Write(csv);
         else
         {
