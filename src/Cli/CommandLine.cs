@@ -44,7 +44,7 @@ internal static class CommandLine
         Option<string?> SplitFile, Option<double> TrainRatio, Option<double> ValidationRatio, Option<int> Seed,
         Option<int> Patience, Option<string> Loss, Option<bool> Restart, Option<string> Disorder, Option<string> StructureColumn,
         Option<string> Encoder, Option<string> Schedule, Option<double?> Warmup, Option<float> Ema, Option<float> WeightDecay,
-        Option<int> Gaussians, Option<float> Dropout, Option<string> Messages)
+        Option<int> Gaussians, Option<float> Dropout, Option<string> Messages, Option<int> Members, Option<string?> Ensemble)
     {
         // Defaults come from the library's records, so the command line and the API cannot drift apart.
         private static readonly TrainingOptions Training = new();
@@ -77,7 +77,9 @@ internal static class CommandLine
             new Option<float>("--weight-decay") { Description = "Decoupled weight decay (AdamW).", DefaultValueFactory = _ => Training.WeightDecay },
             new Option<int>("--gaussians") { Description = "Gaussians expanding each edge length over [0, cutoff].", DefaultValueFactory = _ => Graph.GaussianCount },
             new Option<float>("--dropout") { Description = "Dropout rate on the regression head while training (0: none).", DefaultValueFactory = _ => Architecture.Dropout },
-            new Option<string>("--messages") { Description = "What a neighbour sends: node (its hidden vector) or edge (gated by a learned filter of the bond length).", DefaultValueFactory = _ => Architecture.Messages });
+            new Option<string>("--messages") { Description = "What a neighbour sends: node (its hidden vector) or edge (gated by a learned filter of the bond length).", DefaultValueFactory = _ => Architecture.Messages },
+            new Option<int>("--members") { Description = "Networks in the ensemble, trained side by side on one split: sae, fcn, cgcnn, then again with new seeds. Their mean is the prediction, their calibrated spread its uncertainty. 1: a single network (--encoder, --featurizer).", DefaultValueFactory = _ => EnsembleMember.DefaultCount },
+            new Option<string?>("--ensemble") { Description = "The members by kind, e.g. sae,fcn,cgcnn,sae (sae: the SAE over the descriptors; fcn: a dense layer over them; cgcnn: CGCNN's one-hot atoms). Overrides --members." });
 
         public void AddTo(Command command)
         {
@@ -85,7 +87,7 @@ internal static class CommandLine
                      {
                          Target, Epochs, BatchSize, LearningRate, Hidden, Heads, Layers, Cutoff, MaxNeighbors, Featurizer,
                          SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart, Disorder, StructureColumn, Encoder,
-                         Schedule, Warmup, Ema, WeightDecay, Gaussians, Dropout, Messages,
+                         Schedule, Warmup, Ema, WeightDecay, Gaussians, Dropout, Messages, Members, Ensemble,
                      })
                 command.Options.Add(option);
         }
@@ -97,7 +99,7 @@ internal static class CommandLine
             r.GetValue(Seed), r.GetValue(Patience), r.GetValue(Loss)!, !r.GetValue(Restart),
             StructureReader.ParseDisorderPolicy(r.GetValue(Disorder)!), r.GetValue(StructureColumn)!, r.GetValue(Encoder)!,
             r.GetValue(Schedule)!, r.GetValue(Warmup), r.GetValue(Ema), r.GetValue(WeightDecay), r.GetValue(Gaussians), r.GetValue(Dropout),
-            r.GetValue(Messages)!);
+            r.GetValue(Messages)!, r.GetValue(Members), r.GetValue(Ensemble));
     }
 
     /// <summary>--structure-column, for datasets kept as one CSV or Matbench JSON file.</summary>

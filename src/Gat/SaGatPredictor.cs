@@ -20,9 +20,9 @@ public sealed class SaGatPredictor : IDisposable
     private readonly IComputeBackend backend;
     private readonly bool ownsBackend;
 
-    private SaGatPredictor(TrainedModel model, IComputeBackend backend, bool ownsBackend)
+    private SaGatPredictor(EnsembleModel ensemble, IComputeBackend backend, bool ownsBackend)
     {
-        Model = model;
+        Ensemble = ensemble;
         this.backend = backend;
         this.ownsBackend = ownsBackend;
     }
@@ -33,7 +33,7 @@ public sealed class SaGatPredictor : IDisposable
         var backend = Devices.Create(device);
         try
         {
-            return new SaGatPredictor(ModelFile.Load(modelPath, backend), backend, ownsBackend: true);
+            return new SaGatPredictor(ModelFile.LoadEnsemble(modelPath, backend), backend, ownsBackend: true);
         }
         catch
         {
@@ -44,38 +44,39 @@ public sealed class SaGatPredictor : IDisposable
 
     /// <summary>Loads onto a backend the caller keeps (and disposes) itself, e.g. one shared with other models.</summary>
     public static SaGatPredictor Load(string modelPath, IComputeBackend backend) =>
-        new(ModelFile.Load(modelPath, backend), backend, ownsBackend: false);
+        new(ModelFile.LoadEnsemble(modelPath, backend), backend, ownsBackend: false);
 
-    public TrainedModel Model { get; }
+    /// <summary>The networks of the model file: one, or an ensemble's members.</summary>
+    public EnsembleModel Ensemble { get; }
 
-    public string TargetName => Model.Metadata.TargetName;
+    /// <summary>The network that ranks the features (an ensemble's SAE member), else the first.</summary>
+    public TrainedModel Model => Ensemble.RankingMember ?? Ensemble.Members[0];
+
+    public string TargetName => Ensemble.Metadata.TargetName;
 
     public string DeviceName => backend.Name;
 
     /// <summary>Features ranked by SAE importance, most important first (null for a model saved without it).</summary>
     public IReadOnlyList<FeatureImportance>? Importance => Model.Importance;
 
-    public double[] Predict(IReadOnlyList<Structure> structures, int batchSize = 64) =>
-        Model.Predict(Model.Prepare(structures), batchSize);
+    /// <summary>The prediction of every structure: an ensemble's mean.</summary>
+    public double[] Predict(IReadOnlyList<Structure> structures, int batchSize = 64) => PredictWithUncertainty(structures, batchSize).Mean;
 
     public double Predict(Structure structure) => Predict([structure])[0];
 
     /// <summary>Whether <see cref="PredictWithUncertainty"/> gives a spread: the model is an ensemble of several networks.</summary>
-    public bool HasUncertainty => false;
+    public bool HasUncertainty => Ensemble.HasSpread;
 
     /// <summary>
     /// The prediction of every structure with its uncertainty: the ensemble's mean and its members' spread, scaled on the
     /// validation crystals so that mean ± 1.645 std covers 90% of them. A single network has no spread (NaN).
     /// </summary>
-    public UncertainPredictions PredictWithUncertainty(IReadOnlyList<Structure> structures, int batchSize = 64)
-    {
-        var mean = Predict(structures, batchSize);
-        return new UncertainPredictions(mean, mean.Select(_ => double.NaN).ToArray());
-    }
+    public UncertainPredictions PredictWithUncertainty(IReadOnlyList<Structure> structures, int batchSize = 64) =>
+        Ensemble.Predict(structures, batchSize);
 
     public void Dispose()
     {
-        Model.Dispose();
+        Ensemble.Dispose();
         if (ownsBackend) backend.Dispose();
     }
 }

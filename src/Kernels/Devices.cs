@@ -34,6 +34,14 @@ public static class Devices
         };
     }
 
+    /// <summary>
+    /// A backend for one of several models trained side by side on <paramref name="backend"/>'s device: on the CPU a
+    /// one-thread SIMD backend, so each model has a core of its own; null elsewhere, where the models take turns on the
+    /// one device.
+    /// </summary>
+    public static IComputeBackend? CreateSideBySide(IComputeBackend backend) =>
+        backend is SimdCpuBackend && Environment.ProcessorCount > 1 ? new SimdCpuBackend(threads: 1) : null;
+
     private static IComputeBackend CreateAccelerated(string normalized, string spec)
     {
         switch (normalized)

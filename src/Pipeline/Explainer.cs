@@ -83,13 +83,17 @@ public static class Explainer
     public const string PredictionFeature = "sagat_prediction";
 
     /// <param name="communicator">the ranks SR's search is split over (MPI); every rank returns the same result</param>
+    /// <param name="networkPredictions">the prediction scored as the network's and given to SR as E_p, per structure (an
+    /// ensemble's mean); null: <paramref name="model"/>'s own</param>
     public static ExplainResult Run(TrainedModel model, TrainingData data, IReadOnlyList<Structure> structures, DataSplit split,
-        ExplainOptions options, IProgress<string>? log = null, CancellationToken cancel = default, Communicator? communicator = null)
+        ExplainOptions options, IProgress<string>? log = null, CancellationToken cancel = default, Communicator? communicator = null,
+        double[]? networkPredictions = null)
     {
         var samples = model.Prepare(structures);
         var roles = new SiteRoles[samples.Count];
         Parallel.For(0, samples.Count, i => roles[i] = SiteRoles.Assign(structures[i], samples[i].Graph));
-        var (network, importance) = RoleImportance.Compute(model, samples, roles, split.Train);
+        var (ownPredictions, importance) = RoleImportance.Compute(model, samples, roles, split.Train);
+        var network = networkPredictions ?? ownPredictions;
         var describer = new RoleDescriptors(options.Screening.Properties);
         var descriptors = describer.Compute(structures.Select((s, i) => (s, samples[i].Graph)).ToArray(), options.Screening.Scheme);
         log?.Report($"descriptors: {descriptors.Columns.Count} per crystal ({descriptors.Scheme} roles); " +

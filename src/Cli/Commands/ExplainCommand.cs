@@ -46,23 +46,28 @@ internal static class ExplainCommand
         var total = Stopwatch.StartNew();
         Directory.CreateDirectory(arguments.Output);
         using var backend = DevicesCommand.Open(arguments.Training.Device);
-        var prepared = TrainCommand.Prepare(arguments.Training);
+        var prepared = TrainCommand.Prepare(arguments.Training, arguments.Training.ToMembers().Select(m => m.Featurizer));
         var data = prepared.Data;
 
         var modelPath = arguments.ModelPath ?? Path.Combine(arguments.Training.Output, TrainCommand.ModelFileName);
         var trainWatch = Stopwatch.StartNew();
-        TrainedModel model;
+        EnsembleModel ensemble;
         if (File.Exists(modelPath) && (arguments.ModelPath is not null || arguments.Training.Resume))
         {
             Console.Error.WriteLine($"using the trained model {modelPath}");
-            model = ModelFile.Load(modelPath, backend);
+            ensemble = ModelFile.LoadEnsemble(modelPath, backend);
+        }
+        else ensemble = TrainCommand.Train(backend, prepared, arguments.Training, cancel).Model;
+
+        using (ensemble)
+        {
+            var model = ensemble.RankingMember ?? throw new ArgumentException(
+                $"{modelPath} has no SAE network ({string.Join(", ", ensemble.Metadata.Members.Select(m => m.Name))}), and explain screens " +
+                "features by SAE importance: train with an sae member.");
             if (!model.Config.FeatureNames.SequenceEqual(data.Features.Features.Select(f => f.Name)))
                 throw new InvalidDataException($"{modelPath} was trained on other features than --featurizer {arguments.Training.Featurizer} gives.");
-        }
-        else model = TrainCommand.Train(backend, prepared, arguments.Training, cancel);
-
-        using (model)
-        {
+            // The network's prediction, E_p, is the ensemble's mean; the SAE member ranks the descriptors.
+            var networkPredictions = ensemble.Members.Count > 1 ? ensemble.Predict(prepared.Structures).Mean : null;
             double trainSeconds = trainWatch.Elapsed.TotalSeconds;
             var training = arguments.Training;
             var split = Explainer.SplitOf(model, data.Ids) ?? (training.SplitFile is { } file
@@ -75,7 +80,7 @@ internal static class ExplainCommand
                 WithPrediction = arguments.WithPrediction,
             };
             var result = Explainer.Run(model, data, prepared.Structures, split, options,
-                new Progress<string>(line => Console.Error.WriteLine(line)), cancel, Communicator.World);
+                new Progress<string>(line => Console.Error.WriteLine(line)), cancel, Communicator.World, networkPredictions);
             if (!Communicator.World.IsRoot) return 0;
 
             var folder = arguments.Output;

@@ -40,6 +40,48 @@ public static class Plots
     /// Several parity plots side by side on shared axes (one panel per model, as the paper's Fig. 3d-f), each with its
     /// label (e.g. the model and its test MAE) as the panel title.
     /// </summary>
+    /// <summary>
+    /// A reliability diagram: for each nominal probability, the share of crystals inside the central interval of that
+    /// probability (calibrated: on the diagonal); beside it, |error| against the predicted std.
+    /// </summary>
+    public static void Calibration(string path, string title, IReadOnlyList<(string Label, (double Nominal, double Observed)[] Curve)> curves,
+        double[] std, double[] absoluteError, string quantity)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        var reliability = multiplot.GetPlot(0);
+        var diagonal = reliability.Add.Line(0, 0, 1, 1);
+        diagonal.LineColor = Colors.Gray;
+        diagonal.LinePattern = LinePattern.Dashed;
+        foreach (var (label, curve) in curves)
+        {
+            var line = reliability.Add.Scatter(curve.Select(c => c.Nominal).ToArray(), curve.Select(c => c.Observed).ToArray());
+            line.LegendText = label;
+            line.MarkerSize = 5;
+        }
+
+        reliability.Axes.SetLimits(0, 1, 0, 1);
+        reliability.Title(title, size: 13);
+        reliability.XLabel("nominal coverage of mean ± z·std");
+        reliability.YLabel("observed coverage");
+        reliability.ShowLegend(Alignment.UpperLeft);
+
+        var spread = multiplot.GetPlot(1);
+        var points = spread.Add.ScatterPoints(std, absoluteError);
+        points.MarkerSize = 3;
+        double high = std.Length > 0 ? std.Max() : 1;
+        var bound = spread.Add.Line(0, 0, high, 1.6448536269514722 * high);
+        bound.LineColor = Colors.Gray;
+        bound.LinePattern = LinePattern.Dashed;
+        bound.LegendText = "90% bound (1.645 std)";
+        spread.Title("test crystals", size: 13);
+        spread.XLabel($"predicted std of {quantity}");
+        spread.YLabel($"|error| of {quantity}");
+        spread.ShowLegend(Alignment.UpperLeft);
+        multiplot.SavePng(path, 960, 480);
+    }
+
     public static void ParityPanels(string path, string quantity, IReadOnlyList<(string Label, double[] Actual, double[] Predicted)> panels)
     {
         var all = panels.SelectMany(p => p.Actual.Concat(p.Predicted)).ToArray();

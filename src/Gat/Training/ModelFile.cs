@@ -27,7 +27,8 @@ public sealed record ModelMetadata
 
 /// <summary>
 /// A trained model in one zip file: config.json, metadata.json, scaler.json, parameters.bin and importance.csv; a
-/// training checkpoint adds optimizer.bin and progress.json. Files are written to a temporary name and renamed over
+/// training checkpoint adds optimizer.bin and progress.json; an ensemble holds ensemble.json and each member's files
+/// under members/NAME/. Files are written to a temporary name and renamed over
 /// the target, so a crash mid-write leaves the previous file intact, never a truncated one.
 /// </summary>
 public static class ModelFile
@@ -68,26 +69,72 @@ public static class ModelFile
         return reader.ReadToEnd();
     }
 
-    public static void WriteModel(ZipArchive zip, TrainedModel model)
+    /// <param name="prefix">the folder inside the zip that holds this network: "" for a single network, members/NAME/ for an
+    /// ensemble's member</param>
+    public static void WriteModel(ZipArchive zip, TrainedModel model, string prefix = "")
     {
-        WriteText(zip, "config.json", JsonSerializer.Serialize(model.Network.Config, Json));
-        WriteText(zip, "metadata.json", JsonSerializer.Serialize(model.Metadata, Json));
-        WriteText(zip, "scaler.json", model.FeatureScaler.ToJson());
-        using (var stream = zip.CreateEntry("parameters.bin", CompressionLevel.Fastest).Open())
+        WriteText(zip, prefix + "config.json", JsonSerializer.Serialize(model.Network.Config, Json));
+        WriteText(zip, prefix + "metadata.json", JsonSerializer.Serialize(model.Metadata, Json));
+        WriteText(zip, prefix + "scaler.json", model.FeatureScaler.ToJson());
+        using (var stream = zip.CreateEntry(prefix + "parameters.bin", CompressionLevel.Fastest).Open())
             model.Network.SaveParameters(stream);
         if (model.Importance is { Count: > 0 } importance)
-            WriteText(zip, "importance.csv", ImportanceCsv(importance));
+            WriteText(zip, prefix + "importance.csv", ImportanceCsv(importance));
     }
 
     public static void Save(string path, TrainedModel model) => WriteAtomically(path, zip => WriteModel(zip, model));
 
-    public static TrainedModel Load(string path, IComputeBackend backend)
+    /// <summary>A single network; an ensemble's file is refused here (<see cref="LoadEnsemble"/> reads both).</summary>
+    public static TrainedModel Load(string path, IComputeBackend backend) => Open(path, zip =>
+    {
+        if (zip.GetEntry(EnsembleEntry) is not null)
+            throw new InvalidDataException($"{path}: holds an ensemble of networks; load it with ModelFile.LoadEnsemble or SaGatPredictor.");
+        return ReadModel(zip, path, backend);
+    });
+
+    /// <summary>An ensemble; a file with a single network (as written before ensembles) is an ensemble of one.</summary>
+    public static EnsembleModel LoadEnsemble(string path, IComputeBackend backend) => Open(path, zip =>
+    {
+        if (zip.GetEntry(EnsembleEntry) is null)
+        {
+            var single = ReadModel(zip, path, backend);
+            return new EnsembleModel([single], [EnsembleMember.Describe(single.Config, single.Config.Seed)], EnsembleMetadata.Of(single));
+        }
+
+        var metadata = JsonSerializer.Deserialize<EnsembleMetadata>(ReadText(zip, path, EnsembleEntry), Json)
+                       ?? throw new InvalidDataException($"{path}: empty {EnsembleEntry}.");
+        if (metadata.Members.Length == 0) throw new InvalidDataException($"{path}: {EnsembleEntry} lists no members.");
+        var members = new List<TrainedModel>();
+        try
+        {
+            foreach (var member in metadata.Members) members.Add(ReadModel(zip, path, backend, MemberPrefix(member.Name)));
+        }
+        catch
+        {
+            foreach (var member in members) member.Dispose();
+            throw;
+        }
+
+        return new EnsembleModel(members, metadata.Members, metadata);
+    });
+
+    public const string EnsembleEntry = "ensemble.json";
+
+    public static string MemberPrefix(string name) => $"members/{name}/";
+
+    public static void SaveEnsemble(string path, EnsembleModel ensemble) => WriteAtomically(path, zip =>
+    {
+        WriteText(zip, EnsembleEntry, JsonSerializer.Serialize(ensemble.Metadata, Json));
+        for (int m = 0; m < ensemble.Members.Count; m++) WriteModel(zip, ensemble.Members[m], MemberPrefix(ensemble.Metadata.Members[m].Name));
+    });
+
+    private static T Open<T>(string path, Func<ZipArchive, T> read)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: model file not found.", path);
         try
         {
             using var zip = ZipFile.OpenRead(path);
-            return ReadModel(zip, path, backend);
+            return read(zip);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
         {
@@ -95,16 +142,16 @@ public static class ModelFile
         }
     }
 
-    public static TrainedModel ReadModel(ZipArchive zip, string path, IComputeBackend backend)
+    public static TrainedModel ReadModel(ZipArchive zip, string path, IComputeBackend backend, string prefix = "")
     {
-        var config = ReadConfig(ReadText(zip, path, "config.json")) ?? throw new InvalidDataException($"{path}: empty config.json.");
-        var metadata = JsonSerializer.Deserialize<ModelMetadata>(ReadText(zip, path, "metadata.json"), Json)
-                       ?? throw new InvalidDataException($"{path}: empty metadata.json.");
-        var scaler = FeatureScaler.FromJson(ReadText(zip, path, "scaler.json"));
+        var config = ReadConfig(ReadText(zip, path, prefix + "config.json")) ?? throw new InvalidDataException($"{path}: empty {prefix}config.json.");
+        var metadata = JsonSerializer.Deserialize<ModelMetadata>(ReadText(zip, path, prefix + "metadata.json"), Json)
+                       ?? throw new InvalidDataException($"{path}: empty {prefix}metadata.json.");
+        var scaler = FeatureScaler.FromJson(ReadText(zip, path, prefix + "scaler.json"));
         var network = new SaGatModel(backend, config);
-        var parameters = zip.GetEntry("parameters.bin") ?? throw new InvalidDataException($"{path}: no parameters.bin.");
+        var parameters = zip.GetEntry(prefix + "parameters.bin") ?? throw new InvalidDataException($"{path}: no {prefix}parameters.bin.");
         using (var stream = parameters.Open()) network.LoadParameters(stream);
-        var importance = zip.GetEntry("importance.csv") is null ? null : ParseImportance(ReadText(zip, path, "importance.csv"));
+        var importance = zip.GetEntry(prefix + "importance.csv") is null ? null : ParseImportance(ReadText(zip, path, prefix + "importance.csv"));
         return new TrainedModel(network, scaler, metadata, importance);
     }
 

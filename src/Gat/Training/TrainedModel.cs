@@ -27,19 +27,30 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
     public TargetScaler TargetScaler => new(Metadata.TargetMean, Metadata.TargetStd);
 
     /// <summary>Graphs and standardised features for structures (targets unknown: NaN).</summary>
-    public IReadOnlyList<CrystalSample> Prepare(IReadOnlyList<Structure> structures)
+    public IReadOnlyList<CrystalSample> Prepare(IReadOnlyList<Structure> structures) =>
+        Standardise(structures, SamplePreparer.Featurize(structures, CreateFeaturizer(), GraphOptions));
+
+    /// <summary>The model's featurizer, checked to give the features it was trained on.</summary>
+    public IAtomFeaturizer CreateFeaturizer()
     {
         var featurizer = SamplePreparer.CreateFeaturizer(Config.Featurizer);
         // a model saved by a version with another feature set would otherwise read misaligned columns
         if (!featurizer.Features.Features.Select(f => f.Name).SequenceEqual(Config.FeatureNames))
             throw new InvalidDataException($"the model was trained on {Config.FeatureCount} '{Config.Featurizer}' features, but this version's " +
                                            $"'{Config.Featurizer}' featurizer gives {featurizer.Features.Count} (see FEATURES.md): retrain the model");
-        var featurized = SamplePreparer.Featurize(structures, featurizer, GraphOptions);
+        return featurizer;
+    }
+
+    /// <summary>Samples from graphs and raw features already computed (by <see cref="Config"/>'s featurizer and graph
+    /// options), standardised on copies: members of an ensemble that share a featurizer featurise once.</summary>
+    public IReadOnlyList<CrystalSample> Standardise(IReadOnlyList<Structure> structures, IReadOnlyList<(CrystalGraph Graph, float[] Features)> featurized)
+    {
         var samples = new CrystalSample[structures.Count];
         for (int i = 0; i < samples.Length; i++)
         {
-            FeatureScaler.TransformInPlace(featurized[i].Features);
-            samples[i] = new CrystalSample(structures[i].Id, featurized[i].Graph, featurized[i].Features, double.NaN);
+            var features = (float[])featurized[i].Features.Clone();
+            FeatureScaler.TransformInPlace(features);
+            samples[i] = new CrystalSample(structures[i].Id, featurized[i].Graph, features, double.NaN);
         }
 
         return samples;

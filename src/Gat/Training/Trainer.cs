@@ -15,9 +15,12 @@ public sealed record TrainingData(IReadOnlyList<string> Ids, IReadOnlyList<(Crys
 /// <param name="Seconds">wall time of training (this run and any it resumed) at the end of the epoch, validation included</param>
 public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidationMae, float LearningRate, double Seconds = 0);
 
-public sealed record SplitPredictions(string[] Ids, double[] Actual, double[] Predicted)
+/// <param name="Std">an ensemble's calibrated uncertainty of each prediction; null for a single network</param>
+public sealed record SplitPredictions(string[] Ids, double[] Actual, double[] Predicted, double[]? Std = null)
 {
     public RegressionMetrics Metrics => RegressionMetrics.Compute(Actual, Predicted);
+
+    public UncertaintyMetrics? Uncertainty => Std is null ? null : UncertaintyMetrics.Compute(Actual, Predicted, Std);
 }
 
 public sealed record TrainingResult(TrainedModel Model, DataSplit Split, IReadOnlyList<EpochRecord> History,
@@ -41,9 +44,9 @@ public static class Trainer
         options.Validate();
         if (data.Inputs.Count < 3)
             throw new ArgumentException($"Training needs at least 3 crystals with targets; the dataset has {data.Inputs.Count}.");
-        var split = options.SplitFile is { } splitFile
+        var split = options.Split ?? (options.SplitFile is { } splitFile
             ? DataSplit.FromFile(splitFile, data.Ids)
-            : DataSplit.ByRatio(data.Inputs.Count, options.TrainRatio, options.ValidationRatio, options.Seed);
+            : DataSplit.ByRatio(data.Inputs.Count, options.TrainRatio, options.ValidationRatio, options.Seed));
         var config = architecture with
         {
             Featurizer = data.Featurizer,

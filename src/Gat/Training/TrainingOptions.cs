@@ -36,6 +36,9 @@ public sealed record TrainingOptions
     public double ValidationRatio { get; init; } = 0.1;
     /// <summary>CSV "id,split" overriding the ratios.</summary>
     public string? SplitFile { get; init; }
+    /// <summary>The split itself, overriding <see cref="SplitFile"/> and the ratios: every member of an ensemble trains on one split
+    /// while its own <see cref="Seed"/> shuffles its batches.</summary>
+    public DataSplit? Split { get; init; }
     public int Seed { get; init; } = 42;
     /// <summary>Where checkpoint.sagat is written each epoch; null: no checkpoints.</summary>
     public string? CheckpointDirectory { get; init; }

@@ -21,7 +21,7 @@ internal static unsafe class SimdMatMul
     private const int DepthBlock = 256;
     private static int PanelWidth => 2 * Vector<float>.Count;
 
-    public static void Multiply(float[] a, float[] b, float[] c, int m, int n, int k, bool transposeA, bool transposeB, float beta)
+    public static void Multiply(Work work, float[] a, float[] b, float[] c, int m, int n, int k, bool transposeA, bool transposeB, float beta)
     {
         if (m == 0 || n == 0) return;
         if (k == 0)
@@ -32,7 +32,7 @@ internal static unsafe class SimdMatMul
 
         if (n == 1)
         {
-            MultiplyVector(a, b, c, m, k, transposeA, beta);
+            MultiplyVector(work, a, b, c, m, k, transposeA, beta);
             return;
         }
 
@@ -43,12 +43,12 @@ internal static unsafe class SimdMatMul
         float[] packedB = ArrayPool<float>.Shared.Rent(panels * panelWidth * k);
         try
         {
-            PackA(a, packedA, m, k, transposeA);
-            PackB(b, packedB, n, k, transposeB, panelWidth);
+            PackA(work, a, packedA, m, k, transposeA);
+            PackB(work, b, packedB, n, k, transposeB, panelWidth);
             int rowBlocks = (m + RowBlock - 1) / RowBlock;
             int columnBlocks = (panels + PanelsPerBlock - 1) / PanelsPerBlock;
             long costPerTile = (long)Math.Min(m, RowBlock) * Math.Min(n, PanelsPerBlock * panelWidth) * k;
-            Work.For(rowBlocks * columnBlocks, Work.Grain(costPerTile), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+            work.For(rowBlocks * columnBlocks, Work.Grain(costPerTile), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             {
                 for (int tile = start; tile < end; tile++)
                     ComputeTile(packedA, packedB, c, m, n, k, beta, tile / columnBlocks, tile % columnBlocks, panelWidth);
@@ -69,11 +69,11 @@ internal static unsafe class SimdMatMul
     /// B to a full panel. A plain A takes one dot product per row; a transposed A is summed over fixed blocks of its
     /// rows whose partials are added in block order, so the bits do not depend on the thread count.
     /// </summary>
-    private static void MultiplyVector(float[] a, float[] b, float[] c, int m, int k, bool transposeA, float beta)
+    private static void MultiplyVector(Work work, float[] a, float[] b, float[] c, int m, int k, bool transposeA, float beta)
     {
         if (!transposeA)
         {
-            Work.ForCost(m, k, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+            work.ForCost(m, k, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             {
                 int width = Vector<float>.Count;
                 for (int i = start; i < end; i++)
@@ -93,7 +93,7 @@ internal static unsafe class SimdMatMul
         float[] partials = ArrayPool<float>.Shared.Rent(blocks * m);
         try
         {
-            Work.For(blocks, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+            work.For(blocks, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
             {
                 for (int block = start; block < end; block++)
                 {
@@ -121,10 +121,10 @@ internal static unsafe class SimdMatMul
     }
 
     /// <summary>packedA[(g * k + p) * RowTile + r] = op(A)[g * RowTile + r, p], zero past the last row.</summary>
-    private static void PackA(float[] a, float[] packed, int m, int k, bool transpose)
+    private static void PackA(Work work, float[] a, float[] packed, int m, int k, bool transpose)
     {
         int rowGroups = (m + RowTile - 1) / RowTile;
-        Work.ForCost(rowGroups, (long)k * RowTile, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        work.ForCost(rowGroups, (long)k * RowTile, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int g = start; g < end; g++)
             for (int r = 0; r < RowTile; r++)
@@ -149,10 +149,10 @@ internal static unsafe class SimdMatMul
     }
 
     /// <summary>packedB[(panel * k + p) * width + j] = op(B)[p, panel * width + j], zero past the last column.</summary>
-    private static void PackB(float[] b, float[] packed, int n, int k, bool transpose, int width)
+    private static void PackB(Work work, float[] b, float[] packed, int n, int k, bool transpose, int width)
     {
         int panels = (n + width - 1) / width;
-        Work.ForCost(panels, (long)k * width, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
+        work.ForCost(panels, (long)k * width, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
         {
             for (int panel = start; panel < end; panel++)
             {

@@ -54,9 +54,20 @@ public class CliTests
         Assert.That(exit, Is.EqualTo(0), stderr);
         Assert.That(stderr, Does.Contain("device: "));
         Assert.That(stdout, Does.Contain("test").And.Contain("MAE"));
-        foreach (var file in new[] { "model.sagat", "checkpoint.sagat", "metrics.json", "predictions.csv", "history.csv", "parity.png", "importance.png" })
+        // The default is an ensemble: each member keeps its checkpoint and history in members/NAME/.
+        foreach (var file in new[] { "model.sagat", "metrics.json", "predictions.csv", "parity.png", "importance.png", "calibration.png" })
             Assert.That(File.Exists(Path.Combine(output, file)), file);
-        Assert.That(File.ReadAllLines(Path.Combine(output, "predictions.csv")), Has.Length.EqualTo(15));
+        foreach (var member in new[] { "sae", "fcn", "cgcnn" })
+        foreach (var file in new[] { "checkpoint.sagat", "history.csv", "training_curve.png" })
+            Assert.That(File.Exists(Path.Combine(output, "members", member, file)), $"{member}/{file}");
+        var predictions = File.ReadAllLines(Path.Combine(output, "predictions.csv"));
+        Assert.That(predictions, Has.Length.EqualTo(15));
+        Assert.That(predictions[0], Is.EqualTo("id,split,actual,predicted,std,sae,fcn,cgcnn"));
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        Assert.That(metrics.RootElement.GetProperty("members").GetArrayLength(), Is.EqualTo(3));
+        var coverage = metrics.RootElement.GetProperty("uncertainty").GetProperty("validation").GetProperty("Coverage90").GetDouble();
+        Assert.That(coverage, Is.InRange(0.5, 1.0), "the spread is calibrated on the validation crystals");
+        Assert.That(stdout, Does.Contain("member sae").And.Contain("member cgcnn").And.Contain("90% interval"));
     }
 
     [Test, Order(2)]
@@ -67,10 +78,11 @@ public class CliTests
         var (exit, stdout, stderr) = Run(["predict", model, .. structures, "--device", "cpu"]);
         Assert.That(exit, Is.EqualTo(0), stderr);
         var rows = stdout.Trim().Split('\n');
-        Assert.That(rows[0], Does.StartWith("id,file,"));
+        Assert.That(rows[0], Does.StartWith("id,file,").And.EndWith("_std"), "an ensemble writes its spread beside its mean");
         Assert.That(rows, Has.Length.EqualTo(4));
-        Assert.That(rows.Skip(1).Select(r => double.Parse(r.Split(',')[2], System.Globalization.CultureInfo.InvariantCulture)),
-            Is.All.Matches<double>(double.IsFinite));
+        foreach (int column in new[] { 2, 3 })
+            Assert.That(rows.Skip(1).Select(r => double.Parse(r.Split(',')[column], System.Globalization.CultureInfo.InvariantCulture)),
+                Is.All.Matches<double>(v => double.IsFinite(v) && (column == 2 || v > 0)));
     }
 
     [Test, Order(3)]
@@ -184,8 +196,11 @@ public class CliTests
         Assert.That(Run([.. common, "--epochs", "2"]).Exit, Is.EqualTo(0));
         var (exit, _, stderr) = Run([.. common, "--epochs", "3"]);
         Assert.That(exit, Is.EqualTo(0), stderr);
-        Assert.That(stderr, Does.Contain("resumed from").And.Contain("after epoch 2"));
-        Assert.That(File.ReadAllLines(Path.Combine(output, "history.csv")), Has.Length.EqualTo(4));
+        foreach (var member in new[] { "sae", "fcn", "cgcnn" })
+        {
+            Assert.That(stderr, Does.Contain($"resumed from {Path.Combine(output, "members", member, "checkpoint.sagat")} after epoch 2"));
+            Assert.That(File.ReadAllLines(Path.Combine(output, "members", member, "history.csv")), Has.Length.EqualTo(4));
+        }
     }
 
     [Test]
@@ -306,14 +321,16 @@ public class CliTests
         var csv = Path.Combine(TestPaths.RepositoryRoot, "tests", "SaGatSr.Tests", "Data", "materials", "perovskites", "perovskites-head.csv");
         var output = Path.Combine(work, "csv-run");
         var (exit, stdout, stderr) = Run("train", csv, "--target", "heat_ref", "--out", output, "--epochs", "2", "--hidden", "16",
-            "--layers", "1", "--device", "cpu");
+            "--layers", "1", "--device", "cpu", "--members", "1");
         Assert.That(exit, Is.EqualTo(0), stderr);
         Assert.That(stderr, Does.Contain("12 crystals").And.Contain("target 'heat_ref'"));
 
         var (predictExit, predicted, predictErrors) = Run("predict", Path.Combine(output, "model.sagat"), csv, "--device", "cpu");
         Assert.That(predictExit, Is.EqualTo(0), predictErrors);
         var rows = predicted.Trim().Split('\n');
-        Assert.That(rows[0], Is.EqualTo("id,file,heat_ref"));
+        Assert.That(rows[0], Is.EqualTo("id,file,heat_ref"), "a single network has no spread to write");
+        Assert.That(File.Exists(Path.Combine(output, "checkpoint.sagat")) && File.Exists(Path.Combine(output, "history.csv")),
+            "a single network keeps its checkpoint and history in the run folder itself");
         Assert.That(rows.Skip(1).Select(r => r.Split(',')[0]).Take(3), Is.EqualTo(new[] { "3961", "11922", "6694" }));
         Assert.That(rows[1].Split(',')[1], Does.EndWith("perovskites-head.csv:2"));
 
