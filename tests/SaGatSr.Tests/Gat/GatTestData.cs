@@ -22,11 +22,26 @@ internal static class GatTestData
     public static TrainingData Data(int count)
     {
         var (dataset, inputs, features) = Loaded.Value;
-        var order = Enumerable.Range(0, dataset.Entries.Count).OrderBy(i => dataset.Entries[i].Structure.AtomCount).ThenBy(i => i)
-            .Take(count).ToArray();
+        var order = Order(count);
         return new TrainingData(order.Select(i => dataset.Entries[i].Id).ToArray(), order.Select(i => inputs[i]).ToArray(),
             order.Select(i => dataset.Entries[i].Targets[0]).ToArray(), "band_gap", features, "sae", new GraphOptions());
     }
+
+    /// <summary>The same crystals as <see cref="Data(int)"/>, on the same graphs, with CGCNN's one-hot features.</summary>
+    public static TrainingData CgcnnData(int count)
+    {
+        var sae = Data(count);
+        var featurizer = new CgcnnFeaturizer();
+        var structures = Structures(count);
+        var inputs = sae.Inputs.Select((input, i) => (input.Graph, featurizer.Featurize(structures[i], input.Graph))).ToArray();
+        return sae with { Inputs = inputs, Features = featurizer.Features, Featurizer = "cgcnn" };
+    }
+
+    /// <summary>The structures of <see cref="Data(int)"/>, in its order.</summary>
+    public static Structure[] Structures(int count) => Order(count).Select(i => Dataset.Entries[i].Structure).ToArray();
+
+    private static int[] Order(int count) => Enumerable.Range(0, Dataset.Entries.Count)
+        .OrderBy(i => Dataset.Entries[i].Structure.AtomCount).ThenBy(i => i).Take(count).ToArray();
 
     /// <summary>Standardised samples ready for the model.</summary>
     public static CrystalSample[] Samples(TrainingData data)

@@ -81,10 +81,15 @@ public sealed class SimdCpuBackendTests
             ThreadPool.SetMinThreads(workers, io);
         }
 
+        // A one-thread backend (an ensemble member training beside others) runs the same chunks inline.
+        using var oneThread = new SimdCpuBackend(threads: 1);
+        var fourth = RunScatterHeavyWorkload(oneThread, seed);
+        Assert.That(oneThread.Name, Does.Contain("1 thread,"));
         for (int i = 0; i < first.Count; i++)
         {
             Assert.That(second[i].Select(BitConverter.SingleToInt32Bits), Is.EqualTo(first[i].Select(BitConverter.SingleToInt32Bits)), $"output {i}, run 2");
             Assert.That(third[i].Select(BitConverter.SingleToInt32Bits), Is.EqualTo(first[i].Select(BitConverter.SingleToInt32Bits)), $"output {i}, run 3");
+            Assert.That(fourth[i].Select(BitConverter.SingleToInt32Bits), Is.EqualTo(first[i].Select(BitConverter.SingleToInt32Bits)), $"output {i}, one thread");
         }
     }
 
