@@ -51,6 +51,7 @@ internal static class TrainCommand
 
     public static int Run(TrainArguments arguments, CancellationToken cancel)
     {
+        using var claim = Communicator.World.IsRoot ? OutputLock.Acquire(arguments.Output, Console.Error.WriteLine) : null;
         using var backend = DevicesCommand.Open(arguments.Device);
         var prepared = Prepare(arguments);
         using var result = Train(backend, prepared, arguments, cancel);

@@ -49,6 +49,11 @@ public static class ModelFile
 
             File.Move(temporary, path, overwrite: true);
         }
+        catch (IOException e) when (e.GetType() == typeof(IOException))
+        {
+            throw new IOException($"{path}: could not be written ({e.Message}); " +
+                                  (File.Exists(path) ? "the previous file is unchanged" : "no file was written"), e);
+        }
         finally
         {
             if (File.Exists(temporary)) File.Delete(temporary);
