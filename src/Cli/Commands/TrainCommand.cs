@@ -64,6 +64,7 @@ internal static class TrainCommand
             Dataset.Load(arguments.Dataset, progress: new Progress<(int done, int total)>(p =>
                 sink.Report((double)p.done / p.total, $"{p.done}/{p.total}")), structureColumn: arguments.StructureColumn, disorder: arguments.Disorder));
         if (dataset.Skipped.Count > 0) Console.Error.WriteLine(dataset.SkippedSummary());
+        if (dataset.Warnings.Count > 0) Console.Error.WriteLine(dataset.WarningSummary());
         DisorderReport.Print(dataset.Entries.Select(e => e.Structure).ToList(), arguments.Disorder);
         int column = ChooseTarget(dataset, arguments.Target, arguments.Dataset);
         var usable = dataset.Entries.Where(e => double.IsFinite(e.Targets[column])).ToArray();
@@ -77,6 +78,9 @@ internal static class TrainCommand
         var structures = usable.Select(e => e.Structure).ToArray();
         var featurizer = SamplePreparer.CreateFeaturizer(arguments.Featurizer);
         var graphOptions = arguments.ToGraphOptions();
+        var memory = MemoryEstimate.ForTraining(structures, featurizer.Features.Count, graphOptions);
+        Console.Error.WriteLine(memory);
+        memory.EnsureFits();
         var inputs = ConsoleProgress.Run("building graphs and features", sink =>
             SamplePreparer.Featurize(structures, featurizer, graphOptions, new Progress<(int Done, int Total)>(p =>
                 sink.Report((double)p.Done / p.Total, $"{p.Done}/{p.Total}"))));
@@ -85,6 +89,7 @@ internal static class TrainCommand
                                 $"target '{dataset.TargetNames[column]}'");
         var data = new TrainingData(usable.Select(e => e.Id).ToArray(), inputs, usable.Select(e => e.Targets[column]).ToArray(),
             dataset.TargetNames[column], featurizer.Features, arguments.Featurizer, graphOptions, Path.GetFullPath(arguments.Dataset));
+        InputCheck.EnsureFinite(data);
         return new PreparedDataset(dataset, column, data, structures);
     }
 

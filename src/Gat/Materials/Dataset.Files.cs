@@ -95,7 +95,12 @@ public sealed partial class Dataset
             r => $"{path}: row {r + 1}", skipped, (r, t) =>
             {
                 var value = rows[r][targetColumns[t]];
-                if (value.ValueKind == JsonValueKind.Number && double.IsFinite(value.GetDouble())) return (value.GetDouble(), null);
+                if (value.ValueKind == JsonValueKind.Number)
+                {
+                    double number = value.GetDouble();
+                    return ValueProblem(value.GetRawText(), ref number) is { } problem ? (double.NaN, $"{columns[targetColumns[t]]} is {problem}") : (number, null);
+                }
+
                 return (double.NaN, $"{columns[targetColumns[t]]} is {(value.ValueKind == JsonValueKind.Null ? "missing" : $"{value}, not a number")}");
             });
         return new Dataset(entries, targetColumns.Select(c => columns[c]).ToList(), skipped) { TargetGaps = gaps };
@@ -114,6 +119,7 @@ public sealed partial class Dataset
         }
 
         if (records.Count == 0) throw new StructureFormatException(path, null, "empty file");
+        if (records[0].Error is { } headerError) throw new StructureFormatException(path, records[0].Line, $"header: {headerError}");
         var header = records[0].Fields.Select(f => f.Trim()).ToArray();
         int structureAt = Array.FindIndex(header, h => h.Equals(structureColumn, StringComparison.OrdinalIgnoreCase));
         if (structureAt < 0)
@@ -138,6 +144,12 @@ public sealed partial class Dataset
             var row = rows[r];
             int number = r + 1;
             string where = $"{path}:{row.Line}: row {number}";
+            if (row.Error is { } error)
+            {
+                skipped.Add(new SkippedEntry($"(row {number})", $"{where}: {error}"));
+                continue;
+            }
+
             string id = idAt >= 0 && idAt < row.Fields.Length ? row.Fields[idAt].Trim() : number.ToString(CultureInfo.InvariantCulture);
             if (row.Fields.Length != header.Length)
             {
@@ -160,10 +172,9 @@ public sealed partial class Dataset
             var targets = new double[targetColumns.Length];
             for (int t = 0; t < targetColumns.Length; t++)
             {
-                string text = row.Fields[targetColumns[t]].Trim();
-                if (TryParseTarget(text, out targets[t])) continue;
+                if (TargetProblem(row.Fields[targetColumns[t]].Trim(), out targets[t]) is not { } problem) continue;
                 targets[t] = double.NaN;
-                gaps.Add(new TargetGap(id, t, $"{where}: {header[targetColumns[t]]} is {(text.Length == 0 ? "empty" : $"'{text}', not a number")}"));
+                gaps.Add(new TargetGap(id, t, $"{where}: {header[targetColumns[t]]} is {problem}"));
             }
 
             accepted.Add((id, row, number, targets));
@@ -212,6 +223,31 @@ public sealed partial class Dataset
 
     private static bool TryParseTarget(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    /// <summary>
+    /// Largest target magnitude taken as a value. No property a crystal graph predicts (energies in eV, gaps, moduli in GPa,
+    /// conductivities on a log scale) comes near it: a larger value is a unit slip or a corrupt number, and one such target
+    /// would dominate the standardised loss of the whole dataset.
+    /// </summary>
+    public const double MaximumTargetMagnitude = 1e6;
+
+    /// <summary>Why a target text is not a usable value (null when it is one).</summary>
+    private static string? TargetProblem(string? text, out double value)
+    {
+        value = double.NaN;
+        if (text is null) return "missing";
+        if (text.Length == 0) return "empty";
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return $"'{text}', not a number";
+        return ValueProblem(text, ref value);
+    }
+
+    private static string? ValueProblem(string text, ref double value)
+    {
+        string? problem = !double.IsFinite(value) ? $"'{text}', not a finite number"
+            : Math.Abs(value) > MaximumTargetMagnitude ? $"{text}, beyond ±{MaximumTargetMagnitude:G} (a unit or corrupt value)" : null;
+        if (problem is not null) value = double.NaN;
+        return problem;
+    }
 
     [GeneratedRegex("""(\w+)=("[^"]*"|\S+)""")]
     private static partial Regex XyzKeyValue();
@@ -297,9 +333,8 @@ public sealed partial class Dataset
         var (entries, gaps) = Collect(ids, structures, reasons, targetNames.Count, f => $"{path}:{frames[f].Start + 1}: frame {f + 1}",
             f => $"{path}:{frames[f].Start + 1}", skipped, (f, t) =>
             {
-                string? text = frames[f].Keys.GetValueOrDefault(targetNames[t]);
-                if (text is not null && TryParseTarget(text, out double value)) return (value, null);
-                return (double.NaN, $"{targetNames[t]} is {(text is null ? "missing" : $"'{text}', not a number")}");
+                string? problem = TargetProblem(frames[f].Keys.GetValueOrDefault(targetNames[t]), out double value);
+                return (value, problem is null ? null : $"{targetNames[t]} is {problem}");
             });
         return new Dataset(entries, targetNames, skipped) { TargetGaps = gaps };
     }
