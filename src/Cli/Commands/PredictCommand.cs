@@ -126,7 +126,8 @@ internal static class PredictCommand
         DisorderPolicy disorder, string structureColumn)
     {
         bool withSpread = predictor.HasUncertainty;
-        using var writer = output is null ? new StreamWriter(Console.OpenStandardOutput()) : new StreamWriter(output);
+        using var file = output is null ? null : new StreamWriter(output);
+        var writer = file ?? Console.Out;
         writer.Write($"id,file,{targetName}{(withSpread ? $",{targetName}_std" : "")}\n");
         var block = new List<(string Id, string Source, Structure Structure)>(StreamBlock);
         long predicted = 0, failed = 0, disorderedSites = 0, disorderedStructures = 0;
@@ -137,11 +138,14 @@ internal static class PredictCommand
             disorderedSites += structures.Sum(s => s.DisorderedSites);
             disorderedStructures += structures.Count(s => s.DisorderedSites > 0);
             var network = predictor.PredictWithUncertainty(structures, batchSize);
+            var lines = new StringBuilder();
             for (int i = 0; i < block.Count; i++)
             {
-                writer.Write(FormattableString.Invariant($"{CsvField(block[i].Id)},{CsvField(block[i].Source)},{network.Mean[i]:G6}"));
-                writer.Write(withSpread ? FormattableString.Invariant($",{network.Std[i]:G6}\n") : "\n");
+                lines.Append(CultureInfo.InvariantCulture, $"{CsvField(block[i].Id)},{CsvField(block[i].Source)},{network.Mean[i]:G6}");
+                lines.Append(withSpread ? FormattableString.Invariant($",{network.Std[i]:G6}\n") : "\n");
             }
+
+            writer.Write(lines);
 
             predicted += block.Count;
             block.Clear();
@@ -170,9 +174,7 @@ internal static class PredictCommand
         });
         writer.Flush();
         if (predicted == 0) throw new ArgumentException("No readable structures were given.");
-        if (disorderedSites > 0)
-            Console.Error.WriteLine($"disorder: {disorderedSites} partially occupied sites in {disorderedStructures} of {predicted} structures " +
-                                    $"(--disorder {DisorderReport.Name(disorder)})");
+        if (DisorderReport.Describe(disorderedSites, disorderedStructures, predicted, disorder) is { } disorderLine) Console.Error.WriteLine(disorderLine);
         if (output is not null) Console.Error.WriteLine($"wrote {predicted} predictions to {output}");
         if (failed > 0) Console.Error.WriteLine($"{failed} structures could not be read (see above); {predicted} were predicted");
         return failed > 0 ? 3 : 0;

@@ -138,4 +138,27 @@ public class BadDataTests
         Assert.That(error!.Message, Does.StartWith($"training this dataset needs about {tight.Bytes / (double)(1L << 20):F0} MiB of memory ({atoms:N0} atoms x 195 features"));
         Assert.That(error.Message, Does.Contain("but 100 MiB is available"));
     }
+
+    [Test]
+    public void StreamingACsvGivesTheEntriesAndReasonsOfLoadingItWhole()
+    {
+        string path = Path.Combine(TestPaths.NewTemporaryFolder(), "mixed.csv");
+        var text = new System.Text.StringBuilder("material_id,cif,energy\n");
+        for (int row = 1; row <= 40; row++)
+        {
+            string cif = row switch { 7 => "", 13 => Cif("Na", "Cl", 5, second: "0.01 0 0"), _ => Cif("Na", "Cl", 5 + row * 1e-2) };
+            string id = row == 21 ? "r3" : $"r{row}";
+            string quoted = row == 30 ? Quote(cif)[..^1] : Quote(cif);
+            text.Append(CultureInfo.InvariantCulture, $"{id},{quoted},{-row}\n");
+        }
+
+        File.WriteAllText(path, text.ToString());
+        var whole = Dataset.Load(path);
+        using var reader = new StreamReader(path);
+        var streamed = Dataset.StreamCsv(reader, path, blockSize: 6).ToList();
+        Assert.That(streamed.Where(r => r.Entry is not null).Select(r => (r.Entry!.Id, r.Entry.Location, r.Entry.Structure.Volume)),
+            Is.EqualTo(whole.Entries.Select(e => (e.Id, e.Location, e.Structure.Volume))));
+        Assert.That(streamed.Where(r => r.Skipped is not null).Select(r => r.Skipped), Is.EquivalentTo(whole.Skipped));
+        Assert.That(whole.Skipped, Has.Count.EqualTo(4), "empty, overlapping, duplicate id, broken quote");
+    }
 }
