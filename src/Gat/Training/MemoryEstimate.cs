@@ -11,7 +11,7 @@ namespace SaGatSr.Gat.Training;
 /// <param name="AvailableBytes">what this process may use (the machine's memory, or its container's limit)</param>
 public sealed record MemoryEstimate(long Atoms, long Edges, int FeatureCount, long Bytes, long AvailableBytes)
 {
-    /// <summary>The runtime, the model, the optimiser and one batch's tape: measured near 300 MB on the perovskites.</summary>
+    /// <summary>An allowance for the runtime, the model, the optimiser and one batch's tape, which do not grow with the dataset.</summary>
     private const long FixedBytes = 300L << 20;
 
     /// <summary>Two float rows per atom (raw and standardised), its coordinates and the structure's arrays.</summary>
