@@ -26,7 +26,24 @@ public sealed partial class Dataset
         Entries = entries;
         TargetNames = targetNames;
         Skipped = skipped;
-        Warnings = IdenticalStructures(entries);
+        Warnings = [.. IdenticalStructures(entries), .. UntabulatedElements(entries)];
+    }
+
+    /// <summary>
+    /// Entries with an element that lacks most elemental properties (the superheavy ones): the featurizer imputes the column
+    /// medians, so they train, but their features say little about them.
+    /// </summary>
+    private static IEnumerable<DatasetWarning> UntabulatedElements(List<DatasetEntry> entries)
+    {
+        var table = ElementTable.Default;
+        int count = table.Properties.Count;
+        var missing = new int[Elements.Count + 1];
+        for (int z = 1; z <= Elements.Count; z++)
+            missing[z] = Enumerable.Range(0, count).Count(p => table.RawValue(z, p) is null);
+        foreach (var entry in entries)
+            foreach (int z in entry.Structure.Composition.Keys.Where(z => missing[z] > count / 2).Order())
+                yield return new DatasetWarning(entry.Id, $"{entry.Location ?? entry.Structure.SourcePath}: {Elements.Symbol(z)} has no tabulated value " +
+                                                         $"for {missing[z]} of {count} elemental properties (imputed with the medians over elements)");
     }
 
     /// <summary>Entries kept but worth a look: structures identical to an earlier entry's under another id.</summary>
