@@ -38,6 +38,9 @@ public sealed record FormulaModel
     public required int Complexity { get; init; }
     /// <summary>Errors on the crystals it was fitted on and on the network's validation and test crystals.</summary>
     public required SplitMetrics Metrics { get; init; }
+    /// <summary>"sha256:..." of the file's content without this field: a formula that changed on disk is refused, not evaluated.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Integrity { get; init; }
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -61,7 +64,31 @@ public sealed record FormulaModel
         };
     }
 
-    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+    /// <summary>Writes the formula with its integrity checksum, to a temporary name renamed over the target (never torn).</summary>
+    public void Save(string path)
+    {
+        var unsigned = this with { Integrity = null };
+        var full = Path.GetFullPath(path);
+        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            {
+                JsonSerializer.Serialize(stream, unsigned with { Integrity = Checksum(unsigned) }, Json);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Over the values as they serialize, so whitespace does not matter but any changed value does.</summary>
+    private static string Checksum(FormulaModel unsigned) =>
+        "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(unsigned, Json)));
 
     public static FormulaModel Load(string path)
     {
@@ -79,6 +106,9 @@ public sealed record FormulaModel
         if (model is null) throw new InvalidDataException($"{path}: empty formula file.");
         if (model.Format > CurrentFormat)
             throw new InvalidDataException($"{path}: formula format {model.Format} is newer than this version reads ({CurrentFormat}).");
+        // Files written before the checksum existed have none and load as they did.
+        if (model.Integrity is { } recorded && recorded != Checksum(model with { Integrity = null }))
+            throw new InvalidDataException($"{path}: content does not match its integrity checksum, file damaged; rerun explain to write it again");
         return model;
     }
 

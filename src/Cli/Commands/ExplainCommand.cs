@@ -45,6 +45,9 @@ internal static class ExplainCommand
             throw new ArgumentException($"explain screens features by SAE importance; --encoder {arguments.Training.Encoder} ranks none. Use --encoder sae.");
         var total = Stopwatch.StartNew();
         Directory.CreateDirectory(arguments.Output);
+        using var claim = Communicator.World.IsRoot ? OutputLock.Acquire(arguments.Output, Console.Error.WriteLine) : null;
+        using var trainingClaim = Communicator.World.IsRoot && Path.GetFullPath(arguments.Training.Output) != Path.GetFullPath(arguments.Output)
+            ? OutputLock.Acquire(arguments.Training.Output, Console.Error.WriteLine) : null;
         using var backend = DevicesCommand.Open(arguments.Training.Device);
         var prepared = TrainCommand.Prepare(arguments.Training, arguments.Training.ToMembers().Select(m => m.Featurizer));
         var data = prepared.Data;

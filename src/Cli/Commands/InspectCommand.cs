@@ -16,9 +16,14 @@ internal static class InspectCommand
     public static readonly string[] Columns =
         ["file", "id", "formula", "sites", "volume", "a", "b", "c", "alpha", "beta", "gamma", "space_group", "disordered_sites", "error"];
 
+    /// <summary>Files read (in parallel) and written per block when streaming.</summary>
+    private const int StreamBlock = 4096;
+
     public static int Run(string[] inputs, bool csv, DisorderPolicy disorder)
     {
         var files = inputs.SelectMany(PredictCommand.Expand).ToArray();
+        // A CSV needs no column widths, so its rows go out a block at a time: flat memory on any number of files.
+        if (csv) return RunStreaming(files, disorder);
         var structures = new Structure?[files.Length];
         var errors = new StructureFormatException?[files.Length];
         Parallel.For(0, files.Length, k =>
@@ -34,12 +39,49 @@ internal static class InspectCommand
         });
 
         var rows = files.Select((file, k) => Row(file, structures[k], errors[k])).ToList();
-        Console.Write(csv ? Csv(rows) : Table(rows));
+        Console.Write(Table(rows));
         var read = structures.OfType<Structure>().ToList();
         Console.Error.WriteLine($"read {read.Count} of {files.Length} files" +
                                 (read.Count < files.Length ? $"; {files.Length - read.Count} refused (see the error column)" : ""));
         DisorderReport.Print(read, disorder);
         return read.Count < files.Length ? 3 : 0;
+    }
+
+    private static int RunStreaming(string[] files, DisorderPolicy disorder)
+    {
+        Console.Write(string.Join(',', Columns) + "\n");
+        long read = 0, disorderedSites = 0, disorderedStructures = 0;
+        ConsoleProgress.Run("reading structures", sink =>
+        {
+            for (int start = 0; start < files.Length; start += StreamBlock)
+            {
+                int count = Math.Min(StreamBlock, files.Length - start);
+                var rows = new string[count][];
+                Parallel.For(0, count, k =>
+                {
+                    try
+                    {
+                        var structure = StructureReader.Read(files[start + k], disorder);
+                        rows[k] = Row(files[start + k], structure, null);
+                        Interlocked.Increment(ref read);
+                        Interlocked.Add(ref disorderedSites, structure.DisorderedSites);
+                        if (structure.DisorderedSites > 0) Interlocked.Increment(ref disorderedStructures);
+                    }
+                    catch (StructureFormatException e)
+                    {
+                        rows[k] = Row(files[start + k], null, e);
+                    }
+                });
+                Console.Write(Csv(rows));
+                sink.Report((double)(start + count) / files.Length, $"{start + count}/{files.Length}");
+            }
+
+            return 0;
+        });
+        Console.Error.WriteLine($"read {read} of {files.Length} files" +
+                                (read < files.Length ? $"; {files.Length - read} refused (see the error column)" : ""));
+        if (DisorderReport.Describe(disorderedSites, disorderedStructures, read, disorder) is { } line) Console.Error.WriteLine(line);
+        return read < files.Length ? 3 : 0;
     }
 
     internal static string[] Row(string file, Structure? s, StructureFormatException? error)
@@ -64,9 +106,9 @@ internal static class InspectCommand
     private static string Detected(Structure s) =>
         SpaceGroupFinder.Find(s) is { } setting ? $"{setting.Symbol} ({setting.Number}) detected" : "";
 
-    private static string Csv(List<string[]> rows)
+    private static string Csv(IEnumerable<string[]> rows)
     {
-        var text = new StringBuilder(string.Join(',', Columns)).Append('\n');
+        var text = new StringBuilder();
         foreach (var row in rows)
             text.Append(string.Join(',', row.Select(Quote))).Append('\n');
         return text.ToString();

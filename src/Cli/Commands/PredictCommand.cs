@@ -30,6 +30,8 @@ internal static class PredictCommand
         if (predictor is not null) Console.Error.WriteLine($"device: {predictor.DeviceName}");
         string targetName = formula?.Target ?? predictor!.TargetName;
         var files = inputs.SelectMany(Expand).ToArray();
+        // One process predicting with a network streams (flat memory on any number of structures); ranks split a list.
+        if (world.Size == 1 && formula is null) return RunStreaming(predictor!, targetName, files, output, batchSize, disorder, structureColumn);
         // Each item is a file still to read, or a dataset row already read (with its id and location).
         var items = new List<(string File, (string Id, string Source, Structure Structure)? Row)>();
         var datasetProblems = new StringBuilder();
@@ -115,6 +117,137 @@ internal static class PredictCommand
 
         if (failed > 0) Console.Error.WriteLine($"{failed} structures could not be read (see above); {readable} were predicted");
         return failed > 0 ? 3 : 0;
+    }
+
+    /// <summary>Structures predicted and written a block at a time, with the same rows and messages as the whole-list path.</summary>
+    private const int StreamBlock = 4096;
+
+    private static int RunStreaming(SaGatPredictor predictor, string targetName, string[] files, string? output, int batchSize,
+        DisorderPolicy disorder, string structureColumn)
+    {
+        bool withSpread = predictor.HasUncertainty;
+        using var file = output is null ? null : new StreamWriter(output);
+        var writer = file ?? Console.Out;
+        writer.Write($"id,file,{targetName}{(withSpread ? $",{targetName}_std" : "")}\n");
+        var block = new List<(string Id, string Source, Structure Structure)>(StreamBlock);
+        long predicted = 0, failed = 0, disorderedSites = 0, disorderedStructures = 0;
+        void Predict()
+        {
+            if (block.Count == 0) return;
+            var structures = block.Select(r => r.Structure).ToList();
+            disorderedSites += structures.Sum(s => s.DisorderedSites);
+            disorderedStructures += structures.Count(s => s.DisorderedSites > 0);
+            var network = predictor.PredictWithUncertainty(structures, batchSize);
+            var lines = new StringBuilder();
+            for (int i = 0; i < block.Count; i++)
+            {
+                lines.Append(CultureInfo.InvariantCulture, $"{CsvField(block[i].Id)},{CsvField(block[i].Source)},{network.Mean[i]:G6}");
+                lines.Append(withSpread ? FormattableString.Invariant($",{network.Std[i]:G6}\n") : "\n");
+            }
+
+            writer.Write(lines);
+
+            predicted += block.Count;
+            block.Clear();
+        }
+
+        ConsoleProgress.Run("predicting", sink =>
+        {
+            for (int f = 0; f < files.Length; f++)
+            {
+                foreach (var (row, problem) in Stream(files[f], structureColumn, disorder, fraction => sink.Report((f + fraction) / files.Length, $"{predicted + block.Count} structures")))
+                {
+                    if (problem is not null)
+                    {
+                        Console.Error.WriteLine($"skipped: {problem}");
+                        failed++;
+                        continue;
+                    }
+
+                    block.Add(row);
+                    if (block.Count == StreamBlock) Predict();
+                }
+            }
+
+            Predict();
+            return 0;
+        });
+        writer.Flush();
+        if (predicted == 0) throw new ArgumentException("No readable structures were given.");
+        if (DisorderReport.Describe(disorderedSites, disorderedStructures, predicted, disorder) is { } disorderLine) Console.Error.WriteLine(disorderLine);
+        if (output is not null) Console.Error.WriteLine($"wrote {predicted} predictions to {output}");
+        if (failed > 0) Console.Error.WriteLine($"{failed} structures could not be read (see above); {predicted} were predicted");
+        return failed > 0 ? 3 : 0;
+    }
+
+    /// <summary>Each structure of a file (a CSV dataset read as it goes), or why one could not be read.</summary>
+    private static IEnumerable<((string Id, string Source, Structure Structure) Row, string? Problem)> Stream(string file,
+        string structureColumn, DisorderPolicy disorder, Action<double> progress)
+    {
+        if (file.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        {
+            using var reader = new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            IEnumerable<(DatasetEntry? Entry, SkippedEntry? Skipped)> rows;
+            try
+            {
+                rows = Dataset.StreamCsv(reader, file, structureColumn, disorder);
+            }
+            catch (StructureFormatException e)
+            {
+                rows = [(null, new SkippedEntry(file, e.Message))];
+            }
+
+            long length = Math.Max(1, reader.BaseStream.Length);
+            foreach (var (entry, skipped) in rows)
+            {
+                yield return entry is null ? (default, skipped!.Reason) : ((entry.Id, entry.Location!, entry.Structure), null);
+                progress((double)reader.BaseStream.Position / length);
+            }
+
+            yield break;
+        }
+
+        if (Dataset.IsDatasetFile(file))
+        {
+            Dataset dataset;
+            string? error = null;
+            try
+            {
+                dataset = Dataset.Load(file, structureColumn: structureColumn, disorder: disorder);
+            }
+            catch (StructureFormatException e)
+            {
+                dataset = null!;
+                error = e.Message;
+            }
+
+            if (error is not null)
+            {
+                yield return (default, error);
+                yield break;
+            }
+
+            foreach (var bad in dataset.Skipped) yield return (default, bad.Reason);
+            foreach (var e in dataset.Entries) yield return ((e.Id, e.Location ?? file, e.Structure), null);
+            progress(1);
+            yield break;
+        }
+
+        (string, string, Structure) read;
+        string? problem = null;
+        try
+        {
+            var structure = StructureReader.Read(file, disorder);
+            read = (structure.Id, structure.SourcePath ?? file, structure);
+        }
+        catch (StructureFormatException e)
+        {
+            read = default;
+            problem = e.Message;
+        }
+
+        yield return (read, problem);
+        progress(1);
     }
 
     /// <summary>A CSV field, quoted when it holds a comma, quote or line break.</summary>

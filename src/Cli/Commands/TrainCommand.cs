@@ -78,6 +78,7 @@ internal static class TrainCommand
 
     public static int Run(TrainArguments arguments, CancellationToken cancel)
     {
+        using var claim = Communicator.World.IsRoot ? OutputLock.Acquire(arguments.Output, Console.Error.WriteLine) : null;
         using var backend = DevicesCommand.Open(arguments.Device);
         var members = arguments.ToMembers();
         var prepared = Prepare(arguments, members.Select(m => m.Featurizer));
@@ -91,6 +92,7 @@ internal static class TrainCommand
             Dataset.Load(arguments.Dataset, progress: new Progress<(int done, int total)>(p =>
                 sink.Report((double)p.done / p.total, $"{p.done}/{p.total}")), structureColumn: arguments.StructureColumn, disorder: arguments.Disorder));
         if (dataset.Skipped.Count > 0) Console.Error.WriteLine(dataset.SkippedSummary());
+        if (dataset.Warnings.Count > 0) Console.Error.WriteLine(dataset.WarningSummary());
         DisorderReport.Print(dataset.Entries.Select(e => e.Structure).ToList(), arguments.Disorder);
         int column = ChooseTarget(dataset, arguments.Target, arguments.Dataset);
         var usable = dataset.Entries.Where(e => double.IsFinite(e.Targets[column])).ToArray();
@@ -106,6 +108,9 @@ internal static class TrainCommand
         var names = new[] { arguments.Featurizer }.Concat(featurizers ?? []).Distinct().ToArray();
         var featurizer = SamplePreparer.CreateFeaturizer(names[0]);
         var graphOptions = arguments.ToGraphOptions();
+        var memory = MemoryEstimate.ForTraining(structures, featurizer.Features.Count, graphOptions);
+        Console.Error.WriteLine(memory);
+        memory.EnsureFits();
         var inputs = ConsoleProgress.Run("building graphs and features", sink =>
             SamplePreparer.Featurize(structures, featurizer, graphOptions, new Progress<(int Done, int Total)>(p =>
                 sink.Report((double)p.Done / p.Total, $"{p.Done}/{p.Total}"))));
@@ -126,6 +131,7 @@ internal static class TrainCommand
             byFeaturizer[name] = DataOf(name, other, rows);
         }
 
+        foreach (var data in byFeaturizer.Values) InputCheck.EnsureFinite(data);
         return new PreparedDataset(dataset, column, byFeaturizer[names[0]], structures, byFeaturizer);
     }
 

@@ -95,7 +95,12 @@ public sealed partial class Dataset
             r => $"{path}: row {r + 1}", skipped, (r, t) =>
             {
                 var value = rows[r][targetColumns[t]];
-                if (value.ValueKind == JsonValueKind.Number && double.IsFinite(value.GetDouble())) return (value.GetDouble(), null);
+                if (value.ValueKind == JsonValueKind.Number)
+                {
+                    double number = value.GetDouble();
+                    return ValueProblem(value.GetRawText(), ref number) is { } problem ? (double.NaN, $"{columns[targetColumns[t]]} is {problem}") : (number, null);
+                }
+
                 return (double.NaN, $"{columns[targetColumns[t]]} is {(value.ValueKind == JsonValueKind.Null ? "missing" : $"{value}, not a number")}");
             });
         return new Dataset(entries, targetColumns.Select(c => columns[c]).ToList(), skipped) { TargetGaps = gaps };
@@ -114,14 +119,7 @@ public sealed partial class Dataset
         }
 
         if (records.Count == 0) throw new StructureFormatException(path, null, "empty file");
-        var header = records[0].Fields.Select(f => f.Trim()).ToArray();
-        int structureAt = Array.FindIndex(header, h => h.Equals(structureColumn, StringComparison.OrdinalIgnoreCase));
-        if (structureAt < 0)
-            throw new StructureFormatException(path, 1,
-                $"no structure column '{structureColumn}' (columns: {string.Join(", ", header.Select(h => h.Length == 0 ? "(unnamed)" : h))}); " +
-                "name it with --structure-column");
-        int idAt = IdColumns.Select(name => Array.FindIndex(header, h => h.Equals(name, StringComparison.OrdinalIgnoreCase)))
-            .FirstOrDefault(i => i >= 0, -1);
+        var (header, structureAt, idAt) = CsvLayout(records[0], path, structureColumn);
         var rows = records.Skip(1).ToArray();
         // Targets: every named column but the structure and the id that holds a number somewhere (a formula column does not).
         var targetColumns = Enumerable.Range(0, header.Length)
@@ -138,32 +136,19 @@ public sealed partial class Dataset
             var row = rows[r];
             int number = r + 1;
             string where = $"{path}:{row.Line}: row {number}";
-            string id = idAt >= 0 && idAt < row.Fields.Length ? row.Fields[idAt].Trim() : number.ToString(CultureInfo.InvariantCulture);
-            if (row.Fields.Length != header.Length)
+            if (CsvRowProblem(row, number, header, idAt, path, seen) is { } unreadable)
             {
-                skipped.Add(new SkippedEntry(id, $"{where}: {row.Fields.Length} fields, the header has {header.Length}"));
+                skipped.Add(unreadable);
                 continue;
             }
 
-            if (id.Length == 0)
-            {
-                skipped.Add(new SkippedEntry($"(row {number})", $"{where}: empty {header[idAt]}"));
-                continue;
-            }
-
-            if (!seen.Add(id))
-            {
-                skipped.Add(new SkippedEntry(id, $"{where}: duplicate id '{id}' (first occurrence kept)"));
-                continue;
-            }
-
+            string id = CsvRowId(row, number, idAt);
             var targets = new double[targetColumns.Length];
             for (int t = 0; t < targetColumns.Length; t++)
             {
-                string text = row.Fields[targetColumns[t]].Trim();
-                if (TryParseTarget(text, out targets[t])) continue;
+                if (TargetProblem(row.Fields[targetColumns[t]].Trim(), out targets[t]) is not { } problem) continue;
                 targets[t] = double.NaN;
-                gaps.Add(new TargetGap(id, t, $"{where}: {header[targetColumns[t]]} is {(text.Length == 0 ? "empty" : $"'{text}', not a number")}"));
+                gaps.Add(new TargetGap(id, t, $"{where}: {header[targetColumns[t]]} is {problem}"));
             }
 
             accepted.Add((id, row, number, targets));
@@ -175,20 +160,7 @@ public sealed partial class Dataset
         Parallel.For(0, accepted.Count, k =>
         {
             var (id, row, number, _) = accepted[k];
-            string text = row.Fields[structureAt];
-            int firstLine = row.Lines[structureAt];
-            try
-            {
-                if (string.IsNullOrWhiteSpace(text)) throw new StructureFormatException(id, 1, $"{header[structureAt]} is empty");
-                structures[k] = StructureReader.Parse(text, "auto", id, disorder);
-            }
-            catch (StructureFormatException e)
-            {
-                // Lines inside the field count from the line the field starts on.
-                int line = firstLine + (e.Line ?? 1) - 1;
-                reasons[k] = $"{path}:{line}: row {number} ({header[structureAt]}): {e.Problem}";
-            }
-
+            (structures[k], reasons[k]) = ParseCsvStructure(row, number, id, header, structureAt, path, disorder);
             progress?.Report((Interlocked.Increment(ref done), accepted.Count));
         });
 
@@ -210,8 +182,112 @@ public sealed partial class Dataset
         };
     }
 
+    /// <summary>
+    /// The structures of a CSV dataset one by one, in file order, for prediction on datasets larger than memory: records are
+    /// read and parsed a block at a time (the block in parallel) and only the ids seen are kept, to name duplicates. Rows that
+    /// cannot be read come as skipped entries with the reasons <see cref="Load"/> gives; targets are not read.
+    /// </summary>
+    public static IEnumerable<(DatasetEntry? Entry, SkippedEntry? Skipped)> StreamCsv(TextReader reader, string path,
+        string structureColumn = DefaultStructureColumn, DisorderPolicy disorder = StructureReader.DefaultDisorderPolicy, int blockSize = 1024)
+    {
+        using var records = CsvRecords.Read(reader, path).GetEnumerator();
+        if (!records.MoveNext()) throw new StructureFormatException(path, null, "empty file");
+        var (header, structureAt, idAt) = CsvLayout(records.Current, path, structureColumn);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        int number = 0;
+        var block = new List<(CsvRecord Row, int Number)>(blockSize);
+        while (true)
+        {
+            block.Clear();
+            while (block.Count < blockSize && records.MoveNext()) block.Add((records.Current, ++number));
+            if (block.Count == 0) yield break;
+            var results = new (DatasetEntry? Entry, SkippedEntry? Skipped)[block.Count];
+            for (int k = 0; k < block.Count; k++)
+                results[k] = (null, CsvRowProblem(block[k].Row, block[k].Number, header, idAt, path, seen));
+            Parallel.For(0, block.Count, k =>
+            {
+                if (results[k].Skipped is not null) return;
+                var (row, n) = block[k];
+                string id = CsvRowId(row, n, idAt);
+                var (structure, reason) = ParseCsvStructure(row, n, id, header, structureAt, path, disorder);
+                results[k] = structure is null ? (null, new SkippedEntry(id, reason!)) : (new DatasetEntry(id, structure, [], $"{path}:{row.Line}"), null);
+            });
+            foreach (var result in results) yield return result;
+        }
+    }
+
+    private static (string[] Header, int StructureAt, int IdAt) CsvLayout(CsvRecord first, string path, string structureColumn)
+    {
+        if (first.Error is { } headerError) throw new StructureFormatException(path, first.Line, $"header: {headerError}");
+        var header = first.Fields.Select(f => f.Trim()).ToArray();
+        int structureAt = Array.FindIndex(header, h => h.Equals(structureColumn, StringComparison.OrdinalIgnoreCase));
+        if (structureAt < 0)
+            throw new StructureFormatException(path, 1,
+                $"no structure column '{structureColumn}' (columns: {string.Join(", ", header.Select(h => h.Length == 0 ? "(unnamed)" : h))}); " +
+                "name it with --structure-column");
+        int idAt = IdColumns.Select(name => Array.FindIndex(header, h => h.Equals(name, StringComparison.OrdinalIgnoreCase)))
+            .FirstOrDefault(i => i >= 0, -1);
+        return (header, structureAt, idAt);
+    }
+
+    private static string CsvRowId(CsvRecord row, int number, int idAt) =>
+        idAt >= 0 && idAt < row.Fields.Length ? row.Fields[idAt].Trim() : number.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Why a row is skipped before its structure is read (unreadable, wrong width, no id, a repeated id), or null.</summary>
+    private static SkippedEntry? CsvRowProblem(CsvRecord row, int number, string[] header, int idAt, string path, HashSet<string> seen)
+    {
+        string where = $"{path}:{row.Line}: row {number}";
+        if (row.Error is { } error) return new SkippedEntry($"(row {number})", $"{where}: {error}");
+        string id = CsvRowId(row, number, idAt);
+        if (row.Fields.Length != header.Length) return new SkippedEntry(id, $"{where}: {row.Fields.Length} fields, the header has {header.Length}");
+        if (id.Length == 0) return new SkippedEntry($"(row {number})", $"{where}: empty {header[idAt]}");
+        return seen.Add(id) ? null : new SkippedEntry(id, $"{where}: duplicate id '{id}' (first occurrence kept)");
+    }
+
+    private static (Structure? Structure, string? Reason) ParseCsvStructure(CsvRecord row, int number, string id, string[] header,
+        int structureAt, string path, DisorderPolicy disorder)
+    {
+        string text = row.Fields[structureAt];
+        try
+        {
+            if (string.IsNullOrWhiteSpace(text)) throw new StructureFormatException(id, 1, $"{header[structureAt]} is empty");
+            return (StructureReader.Parse(text, "auto", id, disorder), null);
+        }
+        catch (StructureFormatException e)
+        {
+            // Lines inside the field count from the line the field starts on.
+            int line = row.Lines[structureAt] + (e.Line ?? 1) - 1;
+            return (null, $"{path}:{line}: row {number} ({header[structureAt]}): {e.Problem}");
+        }
+    }
+
     private static bool TryParseTarget(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
+    /// <summary>
+    /// Largest target magnitude taken as a value. No property a crystal graph predicts (energies in eV, gaps, moduli in GPa,
+    /// conductivities on a log scale) comes near it: a larger value is a unit slip or a corrupt number, and one such target
+    /// would dominate the standardised loss of the whole dataset.
+    /// </summary>
+    public const double MaximumTargetMagnitude = 1e6;
+
+    /// <summary>Why a target text is not a usable value (null when it is one).</summary>
+    private static string? TargetProblem(string? text, out double value)
+    {
+        value = double.NaN;
+        if (text is null) return "missing";
+        if (text.Length == 0) return "empty";
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return $"'{text}', not a number";
+        return ValueProblem(text, ref value);
+    }
+
+    private static string? ValueProblem(string text, ref double value)
+    {
+        string? problem = !double.IsFinite(value) ? $"'{text}', not a finite number"
+            : Math.Abs(value) > MaximumTargetMagnitude ? $"{text}, beyond ±{MaximumTargetMagnitude:G} (a unit or corrupt value)" : null;
+        if (problem is not null) value = double.NaN;
+        return problem;
+    }
 
     [GeneratedRegex("""(\w+)=("[^"]*"|\S+)""")]
     private static partial Regex XyzKeyValue();
@@ -297,9 +373,8 @@ public sealed partial class Dataset
         var (entries, gaps) = Collect(ids, structures, reasons, targetNames.Count, f => $"{path}:{frames[f].Start + 1}: frame {f + 1}",
             f => $"{path}:{frames[f].Start + 1}", skipped, (f, t) =>
             {
-                string? text = frames[f].Keys.GetValueOrDefault(targetNames[t]);
-                if (text is not null && TryParseTarget(text, out double value)) return (value, null);
-                return (double.NaN, $"{targetNames[t]} is {(text is null ? "missing" : $"'{text}', not a number")}");
+                string? problem = TargetProblem(frames[f].Keys.GetValueOrDefault(targetNames[t]), out double value);
+                return (value, problem is null ? null : $"{targetNames[t]} is {problem}");
             });
         return new Dataset(entries, targetNames, skipped) { TargetGaps = gaps };
     }

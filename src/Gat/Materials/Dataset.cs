@@ -8,6 +8,9 @@ public sealed record DatasetEntry(string Id, Structure Structure, double[] Targe
 
 public sealed record SkippedEntry(string Id, string Reason);
 
+/// <summary>Something odd about an entry that was kept (e.g. the same structure as another entry under another id).</summary>
+public sealed record DatasetWarning(string Id, string Message);
+
 /// <summary>
 /// Structures with targets, in the layouts CGCNN and ALIGNN users already have (one-file datasets: Dataset.Files.cs): a folder with id_prop.csv
 /// ("id,target[,target2...]", optional header) where the id is a file name (ALIGNN/JARVIS) or a name without extension
@@ -23,6 +26,78 @@ public sealed partial class Dataset
         Entries = entries;
         TargetNames = targetNames;
         Skipped = skipped;
+        Warnings = [.. IdenticalStructures(entries), .. UntabulatedElements(entries)];
+    }
+
+    /// <summary>
+    /// Entries with an element that lacks most elemental properties (the superheavy ones): the featurizer imputes the column
+    /// medians, so they train, but their features say little about them.
+    /// </summary>
+    private static IEnumerable<DatasetWarning> UntabulatedElements(List<DatasetEntry> entries)
+    {
+        var table = ElementTable.Default;
+        int count = table.Properties.Count;
+        var missing = new int[Elements.Count + 1];
+        for (int z = 1; z <= Elements.Count; z++)
+            missing[z] = Enumerable.Range(0, count).Count(p => table.RawValue(z, p) is null);
+        foreach (var entry in entries)
+            foreach (int z in entry.Structure.Composition.Keys.Where(z => missing[z] > count / 2).Order())
+                yield return new DatasetWarning(entry.Id, $"{entry.Location ?? entry.Structure.SourcePath}: {Elements.Symbol(z)} has no tabulated value " +
+                                                         $"for {missing[z]} of {count} elemental properties (imputed with the medians over elements)");
+    }
+
+    /// <summary>Entries kept but worth a look: structures identical to an earlier entry's under another id.</summary>
+    public IReadOnlyList<DatasetWarning> Warnings { get; }
+
+    /// <summary>"N warnings" and one line per warning (at most <paramref name="maxLines"/>).</summary>
+    public string WarningSummary(int maxLines = 20)
+    {
+        var builder = new StringBuilder($"{Warnings.Count} warnings");
+        foreach (var warning in Warnings.Take(maxLines))
+            builder.Append('\n').Append("  ").Append(warning.Id).Append(": ").Append(warning.Message);
+        if (Warnings.Count > maxLines)
+            builder.Append('\n').Append($"  ... and {Warnings.Count - maxLines} more");
+        return builder.ToString();
+    }
+
+    /// <summary>
+    /// The same atoms at the same positions (to 1e-5) in the same cell under two ids: a duplicated row, which would put one
+    /// crystal in two splits and leak test crystals into training. Both are kept (they may be distinct calculations), and named.
+    /// </summary>
+    private static List<DatasetWarning> IdenticalStructures(List<DatasetEntry> entries)
+    {
+        var warnings = new List<DatasetWarning>();
+        var byKey = new Dictionary<int, List<int>>();
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var structure = entries[i].Structure;
+            var hash = new HashCode();
+            foreach (int z in structure.AtomicNumbers) hash.Add(z);
+            foreach (double v in structure.Lattice) hash.Add(Math.Round(v * 1e5));
+            foreach (var position in structure.FractionalCoordinates)
+                foreach (double v in position) hash.Add(Math.Round(v * 1e5));
+            int key = hash.ToHashCode();
+            if (!byKey.TryGetValue(key, out var same)) byKey[key] = same = [];
+            if (same.FirstOrDefault(j => Identical(entries[j].Structure, structure), -1) is var first and >= 0)
+                warnings.Add(new DatasetWarning(entries[i].Id,
+                    $"{entries[i].Location ?? entries[i].Structure.SourcePath}: the same structure as {entries[first].Id} " +
+                    $"({entries[first].Location ?? entries[first].Structure.SourcePath}); both are kept"));
+            else same.Add(i);
+        }
+
+        return warnings;
+    }
+
+    private static bool Identical(Structure a, Structure b)
+    {
+        if (!a.AtomicNumbers.AsSpan().SequenceEqual(b.AtomicNumbers)) return false;
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 3; c++)
+                if (Math.Abs(a.Lattice[r, c] - b.Lattice[r, c]) > 1e-5) return false;
+        for (int i = 0; i < a.AtomCount; i++)
+            for (int k = 0; k < 3; k++)
+                if (Math.Abs(a.FractionalCoordinates[i][k] - b.FractionalCoordinates[i][k]) > 1e-5) return false;
+        return true;
     }
 
     public IReadOnlyList<DatasetEntry> Entries { get; }
@@ -193,8 +268,8 @@ public sealed partial class Dataset
                     problem = $"target {t + 1} is empty";
                 else if (!double.TryParse(cells[t + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out targets[t]))
                     problem = $"target {t + 1} '{cells[t + 1]}' is not a number";
-                else if (!double.IsFinite(targets[t]))
-                    problem = $"target {t + 1} is {cells[t + 1]}";
+                else if (ValueProblem(cells[t + 1], ref targets[t]) is { } bad)
+                    problem = $"target {t + 1} is {bad}";
             }
 
             if (problem is null && !seen.Add(id))

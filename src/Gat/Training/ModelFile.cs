@@ -28,8 +28,9 @@ public sealed record ModelMetadata
 /// <summary>
 /// A trained model in one zip file: config.json, metadata.json, scaler.json, parameters.bin and importance.csv; a
 /// training checkpoint adds optimizer.bin and progress.json; an ensemble holds ensemble.json and each member's files
-/// under members/NAME/. Files are written to a temporary name and renamed over
-/// the target, so a crash mid-write leaves the previous file intact, never a truncated one.
+/// under members/NAME/. Files are written to a temporary name and renamed over the target, so a crash mid-write leaves
+/// the previous file intact, never a truncated one; every file carries a manifest of its entries' SHA-256s and is verified
+/// before it is read (<see cref="FileIntegrity"/>).
 /// </summary>
 public static class ModelFile
 {
@@ -43,12 +44,16 @@ public static class ModelFile
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            {
-                using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true)) write(zip);
-                stream.Flush(flushToDisk: true);
-            }
+            using (var zip = new ZipArchive(stream, ZipArchiveMode.Create)) write(zip);
+            FileIntegrity.AppendManifest(temporary);
+            using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite)) stream.Flush(flushToDisk: true);
 
             File.Move(temporary, path, overwrite: true);
+        }
+        catch (IOException e) when (e.GetType() == typeof(IOException))
+        {
+            throw new IOException($"{path}: could not be written ({e.Message}); " +
+                                  (File.Exists(path) ? "the previous file is unchanged" : "no file was written"), e);
         }
         finally
         {
@@ -133,7 +138,7 @@ public static class ModelFile
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: model file not found.", path);
         try
         {
-            using var zip = ZipFile.OpenRead(path);
+            using var zip = FileIntegrity.OpenVerified(path);
             return read(zip);
         }
         catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))

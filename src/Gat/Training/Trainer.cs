@@ -317,7 +317,7 @@ public static class Trainer
     private static (CheckpointState, byte[]) LoadCheckpoint(string path, SaGatModel network, Adam optimizer,
         ExponentialMovingAverage? average, SaGatConfig config, DataSplit split)
     {
-        using var zip = ZipFile.OpenRead(path);
+        using var zip = FileIntegrity.OpenVerified(path, "delete it or run with --restart to start afresh");
         var saved = ModelFile.ReadConfig(ModelFile.ReadText(zip, path, "config.json"))!;
         if (!saved.FeatureNames.SequenceEqual(config.FeatureNames) || saved.Hidden != config.Hidden || saved.Heads != config.Heads ||
             saved.Layers != config.Layers || saved.GaussianCount != config.GaussianCount || saved.SaeFeatureLogits != config.SaeFeatureLogits

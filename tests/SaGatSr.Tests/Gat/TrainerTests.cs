@@ -185,9 +185,10 @@ public class TrainerTests
         using var model = result.Model;
         string folder = TestPaths.NewTemporaryFolder(), path = Path.Combine(folder, "old.sagat");
         ModelFile.Save(path, model);
-        // Rewrite config.json as an older version wrote it: without the two settings.
+        // Rewrite config.json as an older version wrote it: without the two settings (and without an integrity manifest).
         using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
         {
+            zip.GetEntry(FileIntegrity.ManifestEntry)!.Delete();
             var entry = zip.GetEntry("config.json")!;
             string json;
             using (var reader = new StreamReader(entry.Open())) json = reader.ReadToEnd();

@@ -62,7 +62,7 @@ public class DatasetTests
             string table = Path.Combine(folder, "props.csv");
             Assert.That(reasons, Has.Count.EqualTo(7));
             Assert.That(reasons, Has.Some.StartsWith($"{table}:4: no structure file 'missing'"));
-            Assert.That(reasons, Has.Some.EqualTo($"{table}:5: target 1 is nan"));
+            Assert.That(reasons, Has.Some.EqualTo($"{table}:5: target 1 is 'nan', not a finite number"));
             Assert.That(reasons, Has.Some.EqualTo($"{table}:6: target 1 is empty"));
             Assert.That(reasons, Has.Some.EqualTo($"{table}:7: target 1 'abc' is not a number"));
             Assert.That(reasons, Has.Some.EqualTo($"{table}:8: 1 targets, expected 2"));

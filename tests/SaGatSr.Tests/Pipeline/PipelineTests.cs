@@ -140,5 +140,14 @@ public class PipelineTests
         // New structures: the same crystals read again, so the formula must give what it gave in training.
         var again = Dataset.Load(Path.Combine(MaterialsTestData.Folder, "perovskites", "perovskites-head.csv")).Entries.Select(e => e.Structure).ToArray();
         Assert.That(loaded.Predict(again), Is.EqualTo(result.FormulaPredictions).Within(1e-12));
+
+        // A changed value is refused; a file from before the checksum (none recorded) loads as it did.
+        string path = Path.Combine(folder, FormulaModel.FileName), text = File.ReadAllText(path);
+        Assert.That(text, Does.Contain("\"integrity\": \"sha256:"));
+        File.WriteAllText(path, text.Replace($"\"complexity\": {loaded.Complexity}", $"\"complexity\": {loaded.Complexity + 1}"));
+        Assert.That(Assert.Throws<InvalidDataException>(() => FormulaModel.Load(path))!.Message,
+            Is.EqualTo($"{path}: content does not match its integrity checksum, file damaged; rerun explain to write it again"));
+        File.WriteAllText(path, System.Text.RegularExpressions.Regex.Replace(text, @",\s*""integrity"": ""[^""]*""", ""));
+        Assert.That(FormulaModel.Load(path).Predict(again), Is.EqualTo(result.FormulaPredictions).Within(1e-12));
     }
 }
