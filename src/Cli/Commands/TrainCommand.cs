@@ -117,19 +117,42 @@ internal static class TrainCommand
         Console.Error.WriteLine($"dataset: {usable.Length} crystals, {structures.Sum(s => s.AtomCount)} atoms, " +
                                 $"{inputs.Sum(i => i.Graph.EdgeCount)} edges, {featurizer.Features.Count} features per atom; " +
                                 $"target '{dataset.TargetNames[column]}'");
-        var ids = usable.Select(e => e.Id).ToArray();
-        var targets = usable.Select(e => e.Targets[column]).ToArray();
-        TrainingData DataOf(string name, IAtomFeaturizer by, IReadOnlyList<(CrystalGraph, float[])> rows) =>
-            new(ids, rows, targets, dataset.TargetNames[column], by.Features, name, graphOptions, Path.GetFullPath(arguments.Dataset));
-        var byFeaturizer = new Dictionary<string, TrainingData> { [names[0]] = DataOf(names[0], featurizer, inputs) };
-        foreach (var name in names.Skip(1))
+        // The graphs do not depend on the featurizer: another member's featurizer computes only its features. A crystal one
+        // of them cannot encode (CGCNN's table ends at Z = 100) leaves every member, named, so all share one split.
+        var others = names.Skip(1).Select(SamplePreparer.CreateFeaturizer).ToArray();
+        var otherRows = others.Select(_ => new (CrystalGraph, float[])[structures.Length]).ToArray();
+        var refused = new string?[structures.Length];
+        Parallel.For(0, structures.Length, i =>
         {
-            // The graphs do not depend on the featurizer: only the features are computed again.
-            var other = SamplePreparer.CreateFeaturizer(name);
-            var rows = new (CrystalGraph, float[])[structures.Length];
-            Parallel.For(0, structures.Length, i => rows[i] = (inputs[i].Graph, other.Featurize(structures[i], inputs[i].Graph)));
-            byFeaturizer[name] = DataOf(name, other, rows);
+            for (int f = 0; f < others.Length; f++)
+            {
+                try
+                {
+                    otherRows[f][i] = (inputs[i].Graph, others[f].Featurize(structures[i], inputs[i].Graph));
+                }
+                catch (StructureFormatException e)
+                {
+                    refused[i] = $"{e.Message}; the ensemble's {names[f + 1]} member cannot read it";
+                    return;
+                }
+            }
+        });
+        var kept = Enumerable.Range(0, structures.Length).Where(i => refused[i] is null).ToArray();
+        if (kept.Length < structures.Length)
+        {
+            var reasons = refused.Where(r => r is not null).ToArray();
+            Console.Error.WriteLine($"skipped {reasons.Length} crystals that not every member can encode (--members 1 keeps them)" +
+                                    string.Concat(reasons.Take(20).Select(r => $"\n  {r}")) + (reasons.Length > 20 ? $"\n  ... and {reasons.Length - 20} more" : ""));
+            structures = kept.Select(i => structures[i]).ToArray();
         }
+
+        var ids = kept.Select(i => usable[i].Id).ToArray();
+        var targets = kept.Select(i => usable[i].Targets[column]).ToArray();
+        TrainingData DataOf(string name, IAtomFeaturizer by, IReadOnlyList<(CrystalGraph, float[])> rows) =>
+            new(ids, kept.Select(i => rows[i]).ToArray(), targets, dataset.TargetNames[column], by.Features, name, graphOptions,
+                Path.GetFullPath(arguments.Dataset));
+        var byFeaturizer = new Dictionary<string, TrainingData> { [names[0]] = DataOf(names[0], featurizer, inputs) };
+        for (int f = 0; f < others.Length; f++) byFeaturizer[names[f + 1]] = DataOf(names[f + 1], others[f], otherRows[f]);
 
         foreach (var data in byFeaturizer.Values) InputCheck.EnsureFinite(data);
         return new PreparedDataset(dataset, column, byFeaturizer[names[0]], structures, byFeaturizer);

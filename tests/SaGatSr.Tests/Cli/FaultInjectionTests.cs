@@ -32,7 +32,7 @@ public class FaultInjectionTests
     private string[] TrainArguments(string output, int epochs) =>
     [
         "train", dataset, "--target", "heat_ref", "--out", output, "--epochs", epochs.ToString(), "--hidden", "8", "--heads", "1",
-        "--layers", "1", "--batch-size", "4", "--device", "cpu", "--patience", "1000000",
+        "--layers", "1", "--batch-size", "4", "--device", "cpu", "--patience", "1000000", "--members", "1",
     ];
 
     private static Process Start(IEnumerable<string> args)

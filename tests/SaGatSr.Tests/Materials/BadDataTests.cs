@@ -72,12 +72,20 @@ public class BadDataTests
         }
 
         var result = MpiRun.Dotnet(0, "sagatsr.dll", ["train", path, "--target", "heat", "--out", Path.Combine(folder, "run"), "--epochs", "4",
-            "--hidden", "8", "--heads", "1", "--layers", "1", "--batch-size", "4", "--device", "cpu"]);
+            "--hidden", "8", "--heads", "1", "--layers", "1", "--batch-size", "4", "--device", "cpu", "--members", "1"]);
         Assert.That(result.Exit, Is.EqualTo(0), result.ToString());
         Assert.That(result.Errors, Does.Contain("dataset: 26 crystals"), "24 good, the copy and oganesson (its missing properties imputed)");
         var losses = File.ReadLines(Path.Combine(folder, "run", "history.csv")).Skip(1)
             .Select(l => double.Parse(l.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
         Assert.That(losses, Has.Length.EqualTo(4).And.All.Matches<double>(double.IsFinite));
+
+        // The default ensemble's cgcnn member has no encoding past Z = 100: oganesson leaves every member, named.
+        var ensemble = MpiRun.Dotnet(0, "sagatsr.dll", ["train", path, "--target", "heat", "--out", Path.Combine(folder, "ensemble"), "--epochs", "2",
+            "--hidden", "8", "--heads", "1", "--layers", "1", "--batch-size", "4", "--device", "cpu"]);
+        Assert.That(ensemble.Exit, Is.EqualTo(0), ensemble.ToString());
+        Assert.That(ensemble.Errors, Does.Contain("skipped 1 crystals that not every member can encode").And.Contain("oganesson")
+            .And.Contain("cgcnn member cannot read it"));
+        Assert.That(File.ReadAllLines(Path.Combine(folder, "ensemble", "predictions.csv")), Has.Length.EqualTo(26), "25 crystals and the header");
     }
 
     [Test]
