@@ -26,8 +26,8 @@ public sealed record PerovskiteCandidate(long Index, string Id, string Formula, 
 
     public string BSymbol => Elements.Symbol(B);
 
-    /// <summary>The anions as written in a formula, e.g. "O2N".</summary>
-    public string AnionText => AnionFormula(X);
+    /// <summary>The anions as the formula writes them, e.g. "O2N".</summary>
+    public string AnionText => Formula[(ASymbol.Length + BSymbol.Length)..];
 
     /// <summary>The total charge the two cations must carry: minus the anions' charge.</summary>
     public int CationCharge => -X.Sum(z => AnionCharges[Elements.Symbol(z)]);
@@ -58,10 +58,6 @@ public sealed record PerovskiteCandidate(long Index, string Id, string Formula, 
         return Elements.TryGetAtomicNumber(trimmed, out int z) && string.Equals(Elements.Symbol(z), trimmed, StringComparison.OrdinalIgnoreCase) ? z
             : throw new FormatException($"unknown element '{trimmed}' in the {list} list");
     }
-
-    /// <summary>Anions in formula notation, grouped in site order: [N, O, O] is "NO2".</summary>
-    public static string AnionFormula(IReadOnlyList<int> anions) =>
-        string.Concat(anions.GroupBy(z => z).Select(g => Elements.Symbol(g.Key) + (g.Count() > 1 ? g.Count().ToString() : "")));
 
     private static List<(int Z, int Count)> Tokens(string text, string what)
     {
