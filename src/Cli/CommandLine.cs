@@ -185,6 +185,7 @@ internal static class CommandLine
         var rank = new Option<string>("--rank") { Description = "Rank by the prediction, or by lcb: the pessimistic end of the 90% interval (mean - 1.645 std with --goal max, + with min; needs an ensemble).", DefaultValueFactory = _ => "prediction" };
         var goal = new Option<string>("--goal") { Description = "max: high predictions first; min: low ones first (formation energies).", DefaultValueFactory = _ => "max" };
         var lattice = new Option<string>("--lattice") { Description = "Lattice parameter of the ideal cubic cells: bond-valence (B's bond-valence sum equals its charge) or shannon (r_B + r_X).", DefaultValueFactory = _ => "bond-valence" };
+        var states = new Option<string>("--states") { Description = "Cation oxidation states that may balance the charge: common, icsd (also those seen in ICSD) or all (any known).", DefaultValueFactory = _ => "common" };
         var top = new Option<int>("--top") { Description = "Best candidates printed.", DefaultValueFactory = _ => 20 };
         var batch = new Option<int>("--batch-size") { Description = "Crystals per network batch.", DefaultValueFactory = _ => 256 };
         var chunk = new Option<int>("--chunk-size") { Description = "Candidates built, featurised and predicted together (bounds memory).", DefaultValueFactory = _ => 4096 };
@@ -192,9 +193,9 @@ internal static class CommandLine
             "Screen new ABX3 perovskites: enumerate compositions (or read them), keep the charge-balanced ones, build ideal cubic cells, " +
             "predict, and write them ranked (ranked.csv) with the dropped ones and why (dropped.csv).");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { a, b, x, candidates, formula, output, rank, goal, lattice, top, batch, chunk }) command.Options.Add(option);
+        foreach (var option in new Option[] { a, b, x, candidates, formula, output, rank, goal, lattice, states, top, batch, chunk }) command.Options.Add(option);
         command.SetAction(r => ScreenCommand.Run(new ScreenArguments(r.GetValue(model)!, r.GetValue(a), r.GetValue(b), r.GetValue(x),
-            r.GetValue(candidates), r.GetValue(formula), r.GetValue(output)!, r.GetValue(rank)!, r.GetValue(goal)!, r.GetValue(lattice)!,
+            r.GetValue(candidates), r.GetValue(formula), r.GetValue(output)!, r.GetValue(rank)!, r.GetValue(goal)!, r.GetValue(lattice)!, r.GetValue(states)!,
             r.GetValue(top), r.GetValue(batch), r.GetValue(chunk), r.GetValue(device)), cancel));
         return command;
     }

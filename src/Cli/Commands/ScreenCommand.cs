@@ -7,7 +7,7 @@ using SaGatSr.Pipeline;
 namespace SaGatSr.Cli.Commands;
 
 internal sealed record ScreenArguments(string Model, string? A, string? B, string? X, string? CandidatesFile, string? Formula,
-    string Output, string Rank, string Goal, string Lattice, int Top, int BatchSize, int ChunkSize, string? Device);
+    string Output, string Rank, string Goal, string Lattice, string States, int Top, int BatchSize, int ChunkSize, string? Device);
 
 internal static class ScreenCommand
 {
@@ -36,6 +36,13 @@ internal static class ScreenCommand
                 "bond-valence" => LatticeRule.BondValence,
                 "shannon" => LatticeRule.Shannon,
                 _ => throw new ArgumentException($"--lattice must be bond-valence or shannon, not '{args.Lattice}'"),
+            },
+            MaxStateTier = args.States.ToLowerInvariant() switch
+            {
+                "common" => 1,
+                "icsd" => 2,
+                "all" => 3,
+                _ => throw new ArgumentException($"--states must be common, icsd or all, not '{args.States}'"),
             },
             TopCount = args.Top, BatchSize = args.BatchSize, ChunkSize = args.ChunkSize,
         };

@@ -26,12 +26,15 @@ public static class IdealPerovskite
     private static readonly double[][] AnionSites = [[0.5, 0, 0.5], [0.5, 0.5, 0], [0, 0.5, 0.5]];
 
     /// <summary>
-    /// The cations' oxidation states: A and B take common (tier 1) positive states summing to the anions' charge. Of
-    /// several, the smallest charges win (Σ q²), then the more electronegative cation takes the lower state, as
-    /// <see cref="SiteRoles"/> decides, so the cell is built from the states the network's features will read.
+    /// The cations' oxidation states: A and B take positive states of tier <paramref name="maxTier"/> or better (1: common,
+    /// 2: also seen in ICSD, 3: any known; <see cref="IonTable.OxidationStates"/>) summing to the anions' charge. As
+    /// <see cref="SiteRoles"/> decides, so that the cell is built from the states the network's features will read: the
+    /// lowest tier that balances, then the fewest uncommon states (Σ tier), then the smallest charges (Σ q²), then the more
+    /// electronegative cation takes the lower state.
     /// </summary>
     /// <param name="reason">why no assignment exists (empty when one does)</param>
-    public static bool TryBalance(PerovskiteCandidate candidate, out (int A, int B) states, out string reason, IonTable? ions = null)
+    public static bool TryBalance(PerovskiteCandidate candidate, out (int A, int B) states, out string reason, int maxTier = 1,
+        IonTable? ions = null)
     {
         ions ??= IonTable.Default;
         states = default;
@@ -41,27 +44,33 @@ public static class IdealPerovskite
             return false;
         }
 
-        int[] aStates = CommonPositiveStates(candidate.A, ions), bStates = CommonPositiveStates(candidate.B, ions);
+        var aStates = PositiveStates(candidate.A, maxTier, ions);
+        var bStates = PositiveStates(candidate.B, maxTier, ions);
         int need = candidate.CationCharge;
         bool aMoreElectronegative = Electronegativity(candidate.A) > Electronegativity(candidate.B);
-        (int A, int B)? best = null;
-        foreach (int qa in aStates)
-        foreach (int qb in bStates)
+        for (int tier = 1; tier <= maxTier; tier++)
         {
-            if (qa + qb != need) continue;
-            if (best is not { } current || qa * qa + qb * qb < current.A * current.A + current.B * current.B
-                || qa * qa + qb * qb == current.A * current.A + current.B * current.B && (aMoreElectronegative ? qa < current.A : qb < current.B))
-                best = (qa, qb);
+            (int A, int B, int Tiers, int Squares)? best = null;
+            foreach (var (qa, ta) in aStates)
+            foreach (var (qb, tb) in bStates)
+            {
+                if (qa + qb != need || ta > tier || tb > tier) continue;
+                int tiers = ta + tb, squares = qa * qa + qb * qb;
+                if (best is not { } current || tiers < current.Tiers || tiers == current.Tiers && squares < current.Squares
+                    || tiers == current.Tiers && squares == current.Squares && (aMoreElectronegative ? qa < current.A : qb < current.B))
+                    best = (qa, qb, tiers, squares);
+            }
+
+            if (best is { } found)
+            {
+                states = (found.A, found.B);
+                reason = "";
+                return true;
+            }
         }
 
-        if (best is { } found)
-        {
-            states = found;
-            reason = "";
-            return true;
-        }
-
-        reason = $"no charge-balanced assignment of common oxidation states: {candidate.ASymbol} {Listed(aStates)}, " +
+        string kind = maxTier switch { 1 => "common", 2 => "common or ICSD", _ => "known" };
+        reason = $"no charge-balanced assignment of {kind} oxidation states: {candidate.ASymbol} {Listed(aStates)}, " +
                  $"{candidate.BSymbol} {Listed(bStates)}, {candidate.AnionText} needs +{need}";
         return false;
     }
@@ -92,18 +101,18 @@ public static class IdealPerovskite
         return Structure.Create(candidate.Id, lattice, species, sites, coordinatesAreFractional: true, sourceName: candidate.Formula);
     }
 
-    private static int[] CommonPositiveStates(int z, IonTable ions)
+    private static List<(int State, int Tier)> PositiveStates(int z, int maxTier, IonTable ions)
     {
-        var states = new List<int>();
+        var states = new List<(int, int)>();
         foreach (var (state, tier) in ions.OxidationStates(z))
-            if (state > 0 && tier == 1)
-                states.Add(state);
-        return states.ToArray();
+            if (state > 0 && tier <= maxTier)
+                states.Add((state, tier));
+        return states;
     }
 
     private static double Electronegativity(int z) =>
         ElementTable.Default.RawValue(z, ElementTable.Default.IndexOf("X")) ?? double.NaN;
 
-    private static string Listed(int[] states) =>
-        states.Length == 0 ? "has no common positive state" : "+" + string.Join("/+", states);
+    private static string Listed(List<(int State, int Tier)> states) =>
+        states.Count == 0 ? "has no such positive state" : "+" + string.Join("/+", states.Select(s => s.State));
 }

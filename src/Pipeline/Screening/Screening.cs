@@ -40,6 +40,7 @@ public static class Screening
                 "ranking by the confidence bound needs the model's uncertainty, but this model is a single network (it gives no spread): " +
                 "rank by the prediction, or train an ensemble");
         if (options.ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "the chunk size must be positive");
+        if (options.MaxStateTier is < 1 or > 3) throw new ArgumentOutOfRangeException(nameof(options), "the oxidation-state tier must be 1, 2 or 3");
         var clock = Stopwatch.StartNew();
         long total = candidates.Count;
         long start = total * comm.Rank / comm.Size, end = total * (comm.Rank + 1) / comm.Size;
@@ -115,7 +116,7 @@ public static class Screening
             var candidate = candidates[i];
             DroppedCandidate Drop(string kind, string reason) =>
                 new(candidate.Index, candidate.Id, candidate.Formula, candidate.Location, kind, reason);
-            if (!IdealPerovskite.TryBalance(candidate, out var states, out string why))
+            if (!IdealPerovskite.TryBalance(candidate, out var states, out string why, options.MaxStateTier))
             {
                 drops[i] = Drop(DropKinds.ChargeBalance, why);
                 return;

@@ -25,6 +25,12 @@ public sealed record CandidateScreeningOptions
 
     public LatticeRule Lattice { get; init; } = LatticeRule.BondValence;
 
+    /// <summary>
+    /// Which cation oxidation states may balance the charge: 1 = common only (the default: a new perovskite is most
+    /// plausible with them), 2 = also those seen in ICSD, 3 = any known (<see cref="IdealPerovskite.TryBalance"/>).
+    /// </summary>
+    public int MaxStateTier { get; init; } = 1;
+
     /// <summary>Candidates built, featurised and predicted together: bounds the memory in use.</summary>
     public int ChunkSize { get; init; } = 4096;
 
