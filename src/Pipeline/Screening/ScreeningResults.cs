@@ -44,7 +44,7 @@ public sealed record CandidateScreeningOptions
     public int SampleSize { get; init; } = 20_000;
 
     /// <summary>Rows the ranking holds in memory before it writes them to a sorted temporary file.</summary>
-    public int RowsInMemory { get; init; } = 200_000;
+    public int RowsInMemory { get; init; } = 50_000;
 
     /// <summary>Folder of those temporary files (default: the system's).</summary>
     public string? TemporaryFolder { get; init; }
