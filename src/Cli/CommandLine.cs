@@ -23,6 +23,7 @@ internal static class CommandLine
         root.Subcommands.Add(Devices(device));
         root.Subcommands.Add(Train(device, cancel));
         root.Subcommands.Add(Predict(device));
+        root.Subcommands.Add(Screen(device, cancel));
         root.Subcommands.Add(Inspect());
         root.Subcommands.Add(Importance(device));
         root.Subcommands.Add(Sr(device, cancel));
@@ -171,6 +172,33 @@ internal static class CommandLine
         command.Options.Add(structureColumn);
         command.SetAction(r => PredictCommand.Run(r.GetValue(model)!, r.GetValue(structures)!, r.GetValue(output),
             r.GetValue(batch), r.GetValue(device), StructureReader.ParseDisorderPolicy(r.GetValue(disorder)!), r.GetValue(structureColumn)!));
+        return command;
+    }
+
+    private static Command Screen(Option<string?> device, CancellationToken cancel)
+    {
+        var model = new Argument<string>("model") { Description = "A model.sagat written by train (an ensemble's also gives each prediction's uncertainty)." };
+        var a = new Option<string?>("--a") { Description = "A-site cations, comma-separated: \"Ca,Sr,Ba\"." };
+        var b = new Option<string?>("--b") { Description = "B-site cations, comma-separated: \"Ti,Zr,Hf\"." };
+        var x = new Option<string?>("--x") { Description = "X3 anion sets, comma-separated: \"O3,O2N,O2F,OFN\" (O, S, Se, Te -2; N -3; F, Cl, Br, I -1)." };
+        var candidates = new Option<string?>("--candidates") { Description = "CSV with a formula column (A, B, anions: SrTiO3, BaTaO2N) instead of the lists; an id column is kept." };
+        var formula = new Option<string?>("--formula") { Description = "A formula.json written by explain: its prediction is written beside the network's." };
+        var output = new Option<string>("--out", "-o") { Description = "Folder for ranked.csv, dropped.csv and the plot.", DefaultValueFactory = _ => Path.Combine("runs", "screen") };
+        var rank = new Option<string>("--rank") { Description = "Rank by the prediction, or by lcb: the pessimistic end of the 90% interval (mean - 1.645 std with --goal max, + with min; needs an ensemble).", DefaultValueFactory = _ => "prediction" };
+        var goal = new Option<string>("--goal") { Description = "max: high predictions first; min: low ones first (formation energies).", DefaultValueFactory = _ => "max" };
+        var lattice = new Option<string>("--lattice") { Description = "Lattice parameter of the ideal cubic cells: bond-valence (B's bond-valence sum equals its charge) or shannon (r_B + r_X).", DefaultValueFactory = _ => "bond-valence" };
+        var states = new Option<string>("--states") { Description = "Cation oxidation states that may balance the charge: common, icsd (also those seen in ICSD) or all (any known).", DefaultValueFactory = _ => "common" };
+        var top = new Option<int>("--top") { Description = "Best candidates printed.", DefaultValueFactory = _ => 20 };
+        var batch = new Option<int>("--batch-size") { Description = "Crystals per network batch.", DefaultValueFactory = _ => 256 };
+        var chunk = new Option<int>("--chunk-size") { Description = "Candidates built, featurised and predicted together (bounds memory).", DefaultValueFactory = _ => 4096 };
+        var command = new Command("screen",
+            "Screen new ABX3 perovskites: enumerate compositions (or read them), keep the charge-balanced ones, build ideal cubic cells, " +
+            "predict, and write them ranked (ranked.csv) with the dropped ones and why (dropped.csv).");
+        command.Arguments.Add(model);
+        foreach (var option in new Option[] { a, b, x, candidates, formula, output, rank, goal, lattice, states, top, batch, chunk }) command.Options.Add(option);
+        command.SetAction(r => ScreenCommand.Run(new ScreenArguments(r.GetValue(model)!, r.GetValue(a), r.GetValue(b), r.GetValue(x),
+            r.GetValue(candidates), r.GetValue(formula), r.GetValue(output)!, r.GetValue(rank)!, r.GetValue(goal)!, r.GetValue(lattice)!, r.GetValue(states)!,
+            r.GetValue(top), r.GetValue(batch), r.GetValue(chunk), r.GetValue(device)), cancel));
         return command;
     }
 

@@ -160,6 +160,34 @@ public static class Plots
         plot.SavePng(path, Width, Height);
     }
 
+    /// <summary>
+    /// A screening run: the ensemble's uncertainty against its prediction for a uniform sample of the candidates, the top
+    /// ones marked. A single network has no uncertainty, so then the prediction is drawn against the tolerance factor.
+    /// </summary>
+    public static void Screening(string path, string target, IReadOnlyList<SaGatSr.Pipeline.ScreenedCandidate> sample,
+        IReadOnlyList<SaGatSr.Pipeline.ScreenedCandidate> top, bool hasUncertainty)
+    {
+        var plot = new Plot();
+        (double[] X, double[] Y) Coordinates(IReadOnlyList<SaGatSr.Pipeline.ScreenedCandidate> set) => hasUncertainty
+            ? (set.Select(c => c.Prediction).ToArray(), set.Select(c => c.Std).ToArray())
+            : (set.Select(c => c.ToleranceFactor).ToArray(), set.Select(c => c.Prediction).ToArray());
+        var (sx, sy) = Coordinates(sample);
+        var all = plot.Add.ScatterPoints(sx, sy);
+        all.MarkerSize = 3;
+        all.LegendText = $"candidates (uniform sample of {sample.Count:N0})";
+        var (tx, ty) = Coordinates(top);
+        var best = plot.Add.ScatterPoints(tx, ty);
+        best.MarkerSize = 9;
+        best.MarkerShape = MarkerShape.OpenCircle;
+        best.Color = Colors.Red;
+        best.LegendText = $"top {top.Count}";
+        plot.Title(hasUncertainty ? $"Screening: {target} and its uncertainty" : $"Screening: {target} (single network, no uncertainty)");
+        plot.XLabel(hasUncertainty ? $"predicted {target}" : "Goldschmidt tolerance factor t");
+        plot.YLabel(hasUncertainty ? $"std of {target} (calibrated)" : $"predicted {target}");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(path, Width, Height);
+    }
+
     /// <summary>Training loss and validation MAE per epoch.</summary>
     public static void TrainingCurve(string path, IReadOnlyList<(int Epoch, double TrainLoss, double ValidationMae)> history,
         string quantity)
