@@ -119,7 +119,9 @@ public class GradientTests
         ["MeanColumns"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4))], x => Ops.MeanColumns(x[0])),
         ["LayerNorm"] = s =>
         {
-            int c = s.Size(2, 5);
+            // Two columns of random values are too often nearly equal: a variance near zero makes finite differences
+            // ill-conditioned (a seed gave a gradient of -26 off by 2.9e-5 relative).
+            int c = s.Size(3, 5);
             return ([s.Random(s.Size(1, 4), c), s.Random(c), s.Random(c)], x => Ops.LayerNorm(x[0], x[1], x[2]));
         },
         ["MseLoss"] = s =>

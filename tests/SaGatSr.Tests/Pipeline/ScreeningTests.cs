@@ -20,7 +20,7 @@ public class ScreeningTests
         File.WriteAllLines(Path.Combine(work, "small.csv"),
             records.Select(r => string.Join(',', r.Fields.Select(f => "\"" + f.Replace("\"", "\"\"") + "\""))));
         int exit = Program.Run(["train", Path.Combine(work, "small.csv"), "--target", "heat_ref", "--out", Path.Combine(work, "model"),
-            "--epochs", "2", "--hidden", "8", "--layers", "1", "--device", "cpu"]);
+            "--epochs", "2", "--hidden", "8", "--layers", "1", "--device", "cpu", "--members", "1"]);
         Assert.That(exit, Is.EqualTo(0));
         model = Path.Combine(work, "model", "model.sagat");
     }
