@@ -95,4 +95,22 @@ public class MpiTrainPredictTests
         Assert.That(File.ReadAllText(parallel), Is.EqualTo(File.ReadAllText(single)));
         Assert.That(File.ReadAllLines(parallel).Skip(1).Select(l => l.Split(',')[1]), Is.EqualTo(files.Where(f => f != bad)));
     }
+
+    [Test, Order(3)]
+    public void ScreeningOnTwoRanksWritesTheOneRankShortlist()
+    {
+        MpiRun.RequireMpirun();
+        var model = Path.Combine(work, "train-1", "model.sagat");
+        string[] Screen(string folder) => ["screen", model, "--a", "Ca,Sr,Ba,K,La", "--b", "Ti,Zr,Nb,Fe", "--x", "O3,O2N,O2F",
+            "--out", folder, "--chunk-size", "7", "--device", "cpu"];
+        var single = Path.Combine(work, "screen-1");
+        Assert.That(RunHere(Screen(single)), Is.EqualTo(0));
+        var parallel = Path.Combine(work, "screen-2");
+        var result = MpiRun.Dotnet(2, "sagatsr.dll", Screen(parallel));
+        Assert.That(result.Exit, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Errors, Does.Contain("on 2 ranks"), result.ToString());
+        foreach (var file in new[] { "ranked.csv", "dropped.csv" })
+            Assert.That(File.ReadAllText(Path.Combine(parallel, file)), Is.EqualTo(File.ReadAllText(Path.Combine(single, file))), file);
+        Assert.That(File.ReadAllLines(Path.Combine(single, "ranked.csv")), Has.Length.GreaterThan(5));
+    }
 }
