@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using SaGatSr.Gat;
 using SaGatSr.Gat.Materials;
+using SaGatSr.Gat.Training;
 using SaGatSr.Pipeline;
 
 namespace SaGatSr.Bench;
@@ -80,7 +81,7 @@ public static partial class Comparisons
                 ? FormattableString.Invariant($"  mean std ideal {rows.Average(i => kept[i].Std):F3} relaxed {rows.Average(i => relaxedPrediction.Std[i]):F3}")
                 : "";
             Console.WriteLine(FormattableString.Invariant(
-                $"{label,-34} n={rows.Length,5}  ideal: Spearman {Spearman(p, d):F3} MAE {Mae(p, d):F3}   relaxed: Spearman {Spearman(r, d):F3} MAE {Mae(r, d):F3}   ideal vs relaxed prediction: Spearman {Spearman(p, r):F3}{spread}"));
+                $"{label,-34} n={rows.Length,5}  ideal: Spearman {UncertaintyMetrics.Spearman(p, d):F3} MAE {Mae(p, d):F3}   relaxed: Spearman {UncertaintyMetrics.Spearman(r, d):F3} MAE {Mae(r, d):F3}   ideal vs relaxed prediction: Spearman {UncertaintyMetrics.Spearman(p, r):F3}{spread}"));
         }
 
         Report("test crystals of the model's split", i => test.Contains(kept[i].Id));
@@ -97,7 +98,7 @@ public static partial class Comparisons
             var error = Enumerable.Range(0, kept.Count).Select(i => Math.Abs(ideal[i] - dft[i])).ToArray();
             double coverage = Enumerable.Range(0, kept.Count).Count(i => error[i] <= ScreenedCandidate.Z90 * kept[i].Std) / (double)kept.Count;
             Console.WriteLine(FormattableString.Invariant(
-                $"uncertainty flags errors: Spearman(std, |ideal - DFT|) {Spearman(kept.Select(k => k.Std).ToArray(), error):F3}; 90% interval covers DFT for {coverage:P1}"));
+                $"uncertainty flags errors: Spearman(std, |ideal - DFT|) {UncertaintyMetrics.Spearman(kept.Select(k => k.Std).ToArray(), error):F3}; 90% interval covers DFT for {coverage:P1}"));
         }
         else Console.WriteLine("uncertainty: the model is a single network (no std), so nothing is flagged");
 
@@ -205,34 +206,4 @@ public static partial class Comparisons
     }
 
     private static double Mae(double[] predicted, double[] actual) => predicted.Zip(actual, (p, a) => Math.Abs(p - a)).Average();
-
-    /// <summary>Spearman's rank correlation: Pearson's on ranks, ties given their mean rank.</summary>
-    private static double Spearman(double[] x, double[] y)
-    {
-        double[] rx = Ranks(x), ry = Ranks(y);
-        double mx = rx.Average(), my = ry.Average(), sxy = 0, sxx = 0, syy = 0;
-        for (int i = 0; i < rx.Length; i++)
-        {
-            sxy += (rx[i] - mx) * (ry[i] - my);
-            sxx += (rx[i] - mx) * (rx[i] - mx);
-            syy += (ry[i] - my) * (ry[i] - my);
-        }
-
-        return sxy / Math.Sqrt(sxx * syy);
-
-        static double[] Ranks(double[] values)
-        {
-            var order = Enumerable.Range(0, values.Length).OrderBy(i => values[i]).ToArray();
-            var ranks = new double[values.Length];
-            for (int start = 0; start < order.Length;)
-            {
-                int end = start;
-                while (end + 1 < order.Length && values[order[end + 1]] == values[order[start]]) end++;
-                for (int k = start; k <= end; k++) ranks[order[k]] = (start + end) / 2.0;
-                start = end + 1;
-            }
-
-            return ranks;
-        }
-    }
 }

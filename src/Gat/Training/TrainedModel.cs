@@ -28,7 +28,7 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
 
     /// <summary>Graphs and standardised features for structures (targets unknown: NaN).</summary>
     public IReadOnlyList<CrystalSample> Prepare(IReadOnlyList<Structure> structures) =>
-        Standardise(structures, SamplePreparer.Featurize(structures, CreateFeaturizer(), GraphOptions));
+        Standardise(structures, SamplePreparer.Featurize(structures, CreateFeaturizer(), GraphOptions), copy: false);
 
     /// <summary>The model's featurizer, checked to give the features it was trained on.</summary>
     public IAtomFeaturizer CreateFeaturizer()
@@ -43,12 +43,17 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
 
     /// <summary>Samples from graphs and raw features already computed (by <see cref="Config"/>'s featurizer and graph
     /// options), standardised on copies: members of an ensemble that share a featurizer featurise once.</summary>
-    public IReadOnlyList<CrystalSample> Standardise(IReadOnlyList<Structure> structures, IReadOnlyList<(CrystalGraph Graph, float[] Features)> featurized)
+    public IReadOnlyList<CrystalSample> Standardise(IReadOnlyList<Structure> structures, IReadOnlyList<(CrystalGraph Graph, float[] Features)> featurized) =>
+        Standardise(structures, featurized, copy: true);
+
+    /// <param name="copy">false when the raw features are this call's alone and may be standardised in place</param>
+    private IReadOnlyList<CrystalSample> Standardise(IReadOnlyList<Structure> structures, IReadOnlyList<(CrystalGraph Graph, float[] Features)> featurized,
+        bool copy)
     {
         var samples = new CrystalSample[structures.Count];
         for (int i = 0; i < samples.Length; i++)
         {
-            var features = (float[])featurized[i].Features.Clone();
+            var features = copy ? (float[])featurized[i].Features.Clone() : featurized[i].Features;
             FeatureScaler.TransformInPlace(features);
             samples[i] = new CrystalSample(structures[i].Id, featurized[i].Graph, features, double.NaN);
         }
