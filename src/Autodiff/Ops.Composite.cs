@@ -49,3 +49,36 @@ public static partial class Ops
         return y;
     }
 }
+
+public static partial class Ops
+{
+    /// <summary>
+    /// Binary cross-entropy on logits, weighted per element and averaged over the weights -> [1]:
+    /// sum_i w_i (softplus(z_i) - y_i z_i) / sum_i w_i. Softplus keeps it finite for any logit, where log(sigmoid(z))
+    /// would underflow; the weights let a rare class count as much as a common one.
+    /// </summary>
+    /// <param name="weights">one weight per element (no gradient); null: all 1</param>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, Tensor? weights = null)
+    {
+        SameBackend(nameof(BinaryCrossEntropyWithLogits), logits, target);
+        CheckLossShapes(nameof(BinaryCrossEntropyWithLogits), logits, target);
+        if (weights is not null && weights.Length != logits.Length)
+            throw new ArgumentException($"{nameof(BinaryCrossEntropyWithLogits)}: weights {weights.Describe()} and logits {logits.Describe()} differ in size.");
+        var softplus = Softplus(logits);
+        var agreement = Mul(target, logits);
+        var perElement = Sub(softplus, agreement);
+        if (weights is null)
+        {
+            var mean = Mean(perElement);
+            Autograd.DisposeIntermediates(softplus, agreement, perElement);
+            return mean;
+        }
+
+        double totalWeight = weights.ToDoubleArray().Sum();
+        if (!(totalWeight > 0)) throw new ArgumentException($"{nameof(BinaryCrossEntropyWithLogits)}: the weights sum to {totalWeight}, not a positive number.");
+        var weighted = Mul(weights, perElement);
+        var loss = Scale(Sum(weighted), (float)(1.0 / totalWeight));
+        Autograd.DisposeIntermediates(softplus, agreement, perElement, weighted);
+        return loss;
+    }
+}

@@ -45,7 +45,8 @@ internal static class CommandLine
         Option<string?> SplitFile, Option<double> TrainRatio, Option<double> ValidationRatio, Option<int> Seed,
         Option<int> Patience, Option<string> Loss, Option<bool> Restart, Option<string> Disorder, Option<string> StructureColumn,
         Option<string> Encoder, Option<string> Schedule, Option<double?> Warmup, Option<float> Ema, Option<float> WeightDecay,
-        Option<int> Gaussians, Option<float> Dropout, Option<string> Messages, Option<int> Members, Option<string?> Ensemble)
+        Option<int> Gaussians, Option<float> Dropout, Option<string> Messages, Option<int> Members, Option<string?> Ensemble,
+        Option<string> Task, Option<double?> Threshold, Option<string?> Where)
     {
         // Defaults come from the library's records, so the command line and the API cannot drift apart.
         private static readonly TrainingOptions Training = new();
@@ -53,7 +54,7 @@ internal static class CommandLine
         private static readonly GraphOptions Graph = new();
 
         public static TrainingOptionSet Create() => new(
-            new Option<string?>("--target", "-t") { Description = "Target column of id_prop.csv: a header name or a 1-based index among the target columns (default: the first)." },
+            new Option<string?>("--target", "-t") { Description = "Target column of id_prop.csv: a header name or a 1-based index among the target columns (default: the first). Several, comma-separated (e.g. heat_ref,heat_all), train one network with an output per target." },
             new Option<int>("--epochs") { Description = "Maximum number of epochs (the cosine schedule decays over exactly this many).", DefaultValueFactory = _ => Training.Epochs },
             new Option<int>("--batch-size") { Description = "Crystals per mini-batch.", DefaultValueFactory = _ => Training.BatchSize },
             new Option<float>("--lr") { Description = "Peak learning rate (AdamW).", DefaultValueFactory = _ => Training.LearningRate },
@@ -80,7 +81,10 @@ internal static class CommandLine
             new Option<float>("--dropout") { Description = "Dropout rate on the regression head while training (0: none).", DefaultValueFactory = _ => Architecture.Dropout },
             new Option<string>("--messages") { Description = "What a neighbour sends: node (its hidden vector) or edge (gated by a learned filter of the bond length).", DefaultValueFactory = _ => Architecture.Messages },
             new Option<int>("--members") { Description = "Networks in the ensemble, trained side by side on one split: sae, fcn, cgcnn, then again with new seeds. Their mean is the prediction, their calibrated spread its uncertainty. 1: a single network (--encoder, --featurizer).", DefaultValueFactory = _ => EnsembleMember.DefaultCount },
-            new Option<string?>("--ensemble") { Description = "The members by kind, e.g. sae,fcn,cgcnn,sae (sae: the SAE over the descriptors; fcn: a dense layer over them; cgcnn: CGCNN's one-hot atoms). Overrides --members." });
+            new Option<string?>("--ensemble") { Description = "The members by kind, e.g. sae,fcn,cgcnn,sae (sae: the SAE over the descriptors; fcn: a dense layer over them; cgcnn: CGCNN's one-hot atoms). Overrides --members." },
+            new Option<string>("--task") { Description = "regress (the target's value) or classify (a 0/1 column, or a numeric one cut by --threshold): a class-weighted logistic output, ROC-AUC and balanced accuracy reported, probabilities predicted.", DefaultValueFactory = _ => "regress" },
+            new Option<double?>("--threshold") { Description = "With --task classify: class 1 is target > this value (e.g. --target dir_gap --threshold 0: non-metals)." },
+            new Option<string?>("--where") { Description = "Use only crystals meeting these conditions on numeric columns, e.g. \"dir_gap > 0\" (comma-separated conditions all hold); recorded in the model." });
 
         public void AddTo(Command command)
         {
@@ -88,7 +92,7 @@ internal static class CommandLine
                      {
                          Target, Epochs, BatchSize, LearningRate, Hidden, Heads, Layers, Cutoff, MaxNeighbors, Featurizer,
                          SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart, Disorder, StructureColumn, Encoder,
-                         Schedule, Warmup, Ema, WeightDecay, Gaussians, Dropout, Messages, Members, Ensemble,
+                         Schedule, Warmup, Ema, WeightDecay, Gaussians, Dropout, Messages, Members, Ensemble, Task, Threshold, Where,
                      })
                 command.Options.Add(option);
         }
@@ -100,7 +104,8 @@ internal static class CommandLine
             r.GetValue(Seed), r.GetValue(Patience), r.GetValue(Loss)!, !r.GetValue(Restart),
             StructureReader.ParseDisorderPolicy(r.GetValue(Disorder)!), r.GetValue(StructureColumn)!, r.GetValue(Encoder)!,
             r.GetValue(Schedule)!, r.GetValue(Warmup), r.GetValue(Ema), r.GetValue(WeightDecay), r.GetValue(Gaussians), r.GetValue(Dropout),
-            r.GetValue(Messages)!, r.GetValue(Members), r.GetValue(Ensemble));
+            r.GetValue(Messages)!, r.GetValue(Members), r.GetValue(Ensemble), TargetTask.Parse(r.GetValue(Task)!), r.GetValue(Threshold),
+            r.GetValue(Where));
     }
 
     /// <summary>--structure-column, for datasets kept as one CSV or Matbench JSON file.</summary>

@@ -74,6 +74,19 @@ public sealed class SaGatPredictor : IDisposable
     public UncertainPredictions PredictWithUncertainty(IReadOnlyList<Structure> structures, int batchSize = 64) =>
         Ensemble.Predict(structures, batchSize);
 
+    /// <summary>What the model predicts: its target, or each of several (<see cref="PredictOutputs"/>).</summary>
+    public IReadOnlyList<string> OutputNames => Ensemble.OutputNames;
+
+    /// <summary>Whether the predictions are probabilities of class 1 (a classifier trained with --task classify).</summary>
+    public bool IsClassifier => Ensemble.IsClassifier;
+
+    /// <summary>A classifier's probability from which a crystal is called class 1, chosen on its validation crystals.</summary>
+    public double DecisionThreshold => Ensemble.Metadata.DecisionThreshold;
+
+    /// <summary>Every output's predictions with their uncertainty, in the order of <see cref="OutputNames"/>.</summary>
+    public UncertainPredictions[] PredictOutputs(IReadOnlyList<Structure> structures, int batchSize = 64) =>
+        Ensemble.PredictOutputs(structures, batchSize);
+
     public void Dispose()
     {
         Ensemble.Dispose();

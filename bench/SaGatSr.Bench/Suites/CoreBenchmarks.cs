@@ -116,7 +116,7 @@ public class TrainStepBenchmarks
     }
 
     [Benchmark]
-    public double Step() => Trainer.TrainStep(model, optimizer, samples, batch, targets, graphOptions, new TrainingOptions { ClipNorm = 0 });
+    public double Step() => Trainer.TrainStep(model, optimizer, samples, batch, TargetEncoding.Regression(targets), graphOptions, new TrainingOptions { ClipNorm = 0 });
 
     [GlobalCleanup]
     public void Cleanup()

@@ -123,7 +123,7 @@ public static partial class Comparisons
 
         public void Epoch()
         {
-            foreach (double _ in Trainer.TrainBatches(model.Network, optimizer, samples, batches, new TargetScaler(0, 1), graphOptions,
+            foreach (double _ in Trainer.TrainBatches(model.Network, optimizer, samples, batches, TargetEncoding.Regression(new TargetScaler(0, 1)), graphOptions,
                          new TrainingOptions())) { }
         }
 

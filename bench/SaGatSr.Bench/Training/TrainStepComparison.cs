@@ -68,11 +68,11 @@ public static partial class Comparisons
                     using var network = new SaGatModel(backend, config);
                     var optimizer = new SaGatSr.Autodiff.Adam(network.Parameters(), 1e-3f);
                     var options = new TrainingOptions { ClipNorm = 0 };
-                    double stepMs = MedianMilliseconds(() => Trainer.TrainStep(network, optimizer, samples, batches[0], targets, graphOptions, options), 9);
+                    double stepMs = MedianMilliseconds(() => Trainer.TrainStep(network, optimizer, samples, batches[0], TargetEncoding.Regression(targets), graphOptions, options), 9);
                     // As training runs an epoch: the next batch is built on the host while the device trains on this one.
                     double epochMs = MedianMilliseconds(() =>
                     {
-                        foreach (double _ in Trainer.TrainBatches(network, optimizer, samples, batches, targets, graphOptions, options)) { }
+                        foreach (double _ in Trainer.TrainBatches(network, optimizer, samples, batches, TargetEncoding.Regression(targets), graphOptions, options)) { }
                     }, epochRepeats);
                     Row("SaGatSr " + backend.Name, stepMs, epochMs);
                 }

@@ -92,13 +92,16 @@ internal static class PredictCommand
         if (world.IsRoot) DisorderReport.Print(structures, disorder);
         // An ensemble's spread is written beside its mean; a formula built on the network's prediction has none of its own.
         bool withSpread = formula is null && predictor!.HasUncertainty;
-        var network = structures.Count > 0 && predictor is not null ? predictor.PredictWithUncertainty(structures, batchSize) : null;
-        var predictions = structures.Count == 0 ? [] : formula is null ? network!.Mean : formula.Predict(structures, network?.Mean);
+        var network = structures.Count > 0 && predictor is not null ? predictor.PredictOutputs(structures, batchSize) : null;
         var lines = new StringBuilder();
-        for (int i = 0; i < rows.Count; i++)
+        if (formula is null)
+            for (int i = 0; i < rows.Count; i++)
+                AppendRow(lines, rows[i].Id, rows[i].Source, predictor!, network!, i);
+        else
         {
-            lines.Append(CultureInfo.InvariantCulture, $"{CsvField(rows[i].Id)},{CsvField(rows[i].Source)},{predictions[i]:G6}");
-            lines.Append(withSpread ? FormattableString.Invariant($",{network!.Std[i]:G6}\n") : "\n");
+            var predictions = structures.Count == 0 ? [] : formula.Predict(structures, network?[0].Mean);
+            for (int i = 0; i < rows.Count; i++)
+                lines.Append(CultureInfo.InvariantCulture, $"{CsvField(rows[i].Id)},{CsvField(rows[i].Source)},{predictions[i]:G6}\n");
         }
         var allRows = world.Gather<byte>(Encoding.UTF8.GetBytes(lines.ToString()), 0);
         var allSkipped = world.Gather<byte>(Encoding.UTF8.GetBytes(skipped.ToString()), 0);
@@ -107,7 +110,7 @@ internal static class PredictCommand
         Console.Error.Write(datasetProblems);
         Console.Error.Write(Encoding.UTF8.GetString(allSkipped!));
         int failed = datasetFailures + items.Count - (int)readable;
-        var csv = $"id,file,{targetName}{(withSpread ? $",{targetName}_std" : "")}\n" + Encoding.UTF8.GetString(allRows!);
+        var csv = (formula is null ? Header(predictor!) : $"id,file,{targetName}\n") + Encoding.UTF8.GetString(allRows!);
         if (output is null) Console.Write(csv);
         else
         {
@@ -119,16 +122,45 @@ internal static class PredictCommand
         return failed > 0 ? 3 : 0;
     }
 
+    /// <summary>
+    /// The columns of a network's predictions: each target (and its std for an ensemble); for a classifier the probability
+    /// of class 1 (its members' spread) and the class at the threshold chosen on validation.
+    /// </summary>
+    private static string Header(SaGatPredictor predictor)
+    {
+        var header = new StringBuilder("id,file");
+        foreach (var name in predictor.OutputNames)
+        {
+            header.Append(predictor.IsClassifier ? $",{name}_probability" : $",{name}");
+            if (predictor.HasUncertainty) header.Append($",{name}_std");
+            if (predictor.IsClassifier) header.Append($",{name}_class");
+        }
+
+        return header.Append('\n').ToString();
+    }
+
+    private static void AppendRow(StringBuilder lines, string id, string source, SaGatPredictor predictor, UncertainPredictions[] outputs, int i)
+    {
+        lines.Append(CultureInfo.InvariantCulture, $"{CsvField(id)},{CsvField(source)}");
+        foreach (var output in outputs)
+        {
+            lines.Append(CultureInfo.InvariantCulture, $",{output.Mean[i]:G6}");
+            if (predictor.HasUncertainty) lines.Append(CultureInfo.InvariantCulture, $",{output.Std[i]:G6}");
+            if (predictor.IsClassifier) lines.Append(output.Mean[i] >= predictor.DecisionThreshold ? ",1" : ",0");
+        }
+
+        lines.Append('\n');
+    }
+
     /// <summary>Structures predicted and written a block at a time, with the same rows and messages as the whole-list path.</summary>
     private const int StreamBlock = 4096;
 
     private static int RunStreaming(SaGatPredictor predictor, string targetName, string[] files, string? output, int batchSize,
         DisorderPolicy disorder, string structureColumn)
     {
-        bool withSpread = predictor.HasUncertainty;
         using var file = output is null ? null : new StreamWriter(output);
         var writer = file ?? Console.Out;
-        writer.Write($"id,file,{targetName}{(withSpread ? $",{targetName}_std" : "")}\n");
+        writer.Write(Header(predictor));
         var block = new List<(string Id, string Source, Structure Structure)>(StreamBlock);
         long predicted = 0, failed = 0, disorderedSites = 0, disorderedStructures = 0;
         void Predict()
@@ -137,13 +169,9 @@ internal static class PredictCommand
             var structures = block.Select(r => r.Structure).ToList();
             disorderedSites += structures.Sum(s => s.DisorderedSites);
             disorderedStructures += structures.Count(s => s.DisorderedSites > 0);
-            var network = predictor.PredictWithUncertainty(structures, batchSize);
+            var network = predictor.PredictOutputs(structures, batchSize);
             var lines = new StringBuilder();
-            for (int i = 0; i < block.Count; i++)
-            {
-                lines.Append(CultureInfo.InvariantCulture, $"{CsvField(block[i].Id)},{CsvField(block[i].Source)},{network.Mean[i]:G6}");
-                lines.Append(withSpread ? FormattableString.Invariant($",{network.Std[i]:G6}\n") : "\n");
-            }
+            for (int i = 0; i < block.Count; i++) AppendRow(lines, block[i].Id, block[i].Source, predictor, network, i);
 
             writer.Write(lines);
 

@@ -82,6 +82,37 @@ public static class Plots
         multiplot.SavePng(path, 960, 480);
     }
 
+    /// <summary>ROC curves of a classifier on each set, with the chosen threshold's operating point on the last.</summary>
+    public static void Roc(string path, string title, IReadOnlyList<(string Label, (double FalsePositiveRate, double TruePositiveRate)[] Curve)> curves,
+        (double FalsePositiveRate, double TruePositiveRate)? chosen)
+    {
+        var plot = new Plot();
+        var diagonal = plot.Add.Line(0, 0, 1, 1);
+        diagonal.LineColor = Colors.Gray;
+        diagonal.LinePattern = LinePattern.Dashed;
+        foreach (var (label, curve) in curves)
+        {
+            var line = plot.Add.Scatter(curve.Select(c => c.FalsePositiveRate).ToArray(), curve.Select(c => c.TruePositiveRate).ToArray());
+            line.LegendText = label;
+            line.MarkerSize = 0;
+            line.ConnectStyle = ConnectStyle.StepVertical;
+        }
+
+        if (chosen is { } point)
+        {
+            var marker = plot.Add.Marker(point.FalsePositiveRate, point.TruePositiveRate);
+            marker.LegendText = "chosen threshold (test)";
+            marker.MarkerSize = 10;
+        }
+
+        plot.Axes.SetLimits(0, 1, 0, 1.02);
+        plot.Title(title, size: 13);
+        plot.XLabel("false-positive rate");
+        plot.YLabel("true-positive rate (recall of class 1)");
+        plot.ShowLegend(Alignment.LowerRight);
+        plot.SavePng(path, 560, 520);
+    }
+
     public static void ParityPanels(string path, string quantity, IReadOnlyList<(string Label, double[] Actual, double[] Predicted)> panels)
     {
         var all = panels.SelectMany(p => p.Actual.Concat(p.Predicted)).ToArray();

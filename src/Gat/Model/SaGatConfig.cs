@@ -48,6 +48,9 @@ public sealed record SaGatConfig
 
     public int Seed { get; init; } = 42;
 
+    /// <summary>Values the head predicts per crystal: one per target (several targets share one network), or one logit.</summary>
+    public int Outputs { get; init; } = 1;
+
     /// <summary>
     /// Layer-normalise each feature's SAE projection h_ri (no scale or shift), so every feature enters h_0 with the same
     /// magnitude and its share is its coefficient a_i: a large projection cannot stand in for attention.
@@ -95,6 +98,7 @@ public sealed record SaGatConfig
         if (SaeHeads <= 0 || Hidden % SaeHeads != 0)
             throw new ArgumentException($"Hidden size {Hidden} must be a positive multiple of the SAE head count {SaeHeads}.");
         if (Dropout is < 0 or >= 1) throw new ArgumentException($"Dropout must be in [0, 1), not {Dropout}.");
+        if (Outputs < 1) throw new ArgumentException($"A model needs at least one output, not {Outputs}.");
         if (Layers < 0) throw new ArgumentException("Layer count must be zero or more.");
         if (Cutoff <= 0 || MaxNeighbors <= 0 || GaussianCount <= 0)
             throw new ArgumentException("Cutoff, neighbour count and Gaussian count must be positive.");

@@ -3,7 +3,7 @@ using SaGatSr.Kernels;
 
 namespace SaGatSr.Gat.Model;
 
-/// <summary>SAE (or FCN) encoder, GAT layers, mean pooling over each crystal's atoms, and an MLP regression head.</summary>
+/// <summary>SAE (or FCN) encoder, GAT layers, mean pooling over each crystal's atoms, and an MLP head with one output per target (or a logit).</summary>
 public sealed class SaGatModel : Module
 {
     private readonly SaeEncoder? sae;
@@ -26,7 +26,7 @@ public sealed class SaGatModel : Module
             layers[i] = AddModule($"gat{i}", new GatLayer(backend, config.Hidden, config.Heads, config.GaussianCount, config.LeakySlope, rng,
                 distanceFilteredMessages: config.Messages == "edge"));
         headHidden = AddModule("head_hidden", new Linear(backend, config.Hidden, config.Hidden, rng));
-        headOutput = AddModule("head_output", new Linear(backend, config.Hidden, 1, rng));
+        headOutput = AddModule("head_output", new Linear(backend, config.Hidden, config.Outputs, rng));
     }
 
     public SaGatConfig Config { get; }
@@ -38,7 +38,7 @@ public sealed class SaGatModel : Module
 
     /// <param name="dropout">masks for the head's dropout (<see cref="SaGatConfig.Dropout"/>) while training; null: none</param>
     /// <returns>
-    /// Normalised predictions [crystals, 1] and the SAE importance coefficients [atoms * features, 1] (null for an FCN encoder).
+    /// Normalised predictions (or logits) [crystals, outputs] and the SAE importance coefficients [atoms * features, 1] (null for an FCN encoder).
     /// </returns>
     public (Tensor Prediction, Tensor? Importance) Forward(DeviceGraphBatch batch, Random? dropout = null)
     {

@@ -2,9 +2,17 @@ using SaGatSr.Gat.Materials;
 
 namespace SaGatSr.Gat.Training;
 
-/// <summary>A structure turned into model input once: its graph and its (standardised) per-atom features.</summary>
-public sealed record CrystalSample(string Id, CrystalGraph Graph, float[] AtomFeatures, double Target);
+/// <summary>A structure turned into model input once: its graph, its (standardised) per-atom features and its targets
+/// (one per network output; NaN where unknown).</summary>
+public sealed record CrystalSample(string Id, CrystalGraph Graph, float[] AtomFeatures, double[] Targets)
+{
+    public CrystalSample(string id, CrystalGraph graph, float[] atomFeatures, double target) : this(id, graph, atomFeatures, [target])
+    {
+    }
 
+    /// <summary>The first output's target.</summary>
+    public double Target => Targets[0];
+}
 /// <summary>Turns structures into graphs and feature matrices, in parallel (each structure independently, so the result is deterministic).</summary>
 public static class SamplePreparer
 {

@@ -28,12 +28,15 @@ internal static class DataParallel
         return optimizer.CombineGradients(weight, localCount == 0 ? 0 : weight * localLoss, flat => comm.AllReduce(flat, ReduceOp.Sum));
     }
 
-    /// <summary>Predictions for the samples, each rank computing a block, gathered in order on every rank.</summary>
-    public static double[] Predict(TrainedModel model, CrystalSample[] samples, Communicator comm)
+    /// <summary>Predictions of the first output for the samples, each rank computing a block, gathered in order on every rank.</summary>
+    public static double[] Predict(TrainedModel model, CrystalSample[] samples, Communicator comm) => PredictOutputs(model, samples, comm)[0];
+
+    /// <summary>Every output's predictions [output][sample], each rank computing a block, gathered in order on every rank.</summary>
+    public static double[][] PredictOutputs(TrainedModel model, CrystalSample[] samples, Communicator comm)
     {
-        if (comm.Size == 1) return model.Predict(samples);
+        if (comm.Size == 1) return model.PredictOutputs(samples);
         var (start, end) = comm.BlockRange(samples.Length);
-        var mine = end > start ? model.Predict(samples[start..end]) : [];
-        return comm.AllGather<double>(mine);
+        var mine = end > start ? model.PredictOutputs(samples[start..end]) : Enumerable.Range(0, model.Config.Outputs).Select(_ => Array.Empty<double>()).ToArray();
+        return mine.Select(output => comm.AllGather<double>(output)).ToArray();
     }
 }

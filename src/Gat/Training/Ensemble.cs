@@ -65,8 +65,18 @@ public sealed record EnsembleMetadata
     public string? Dataset { get; init; }
     public EnsembleMember[] Members { get; init; } = [];
 
-    /// <summary>Calibrated std = this x the members' sample standard deviation (NaN for one member: no spread).</summary>
+    /// <summary>Calibrated std = this x the members' sample standard deviation (NaN for one member: no spread). A classifier's
+    /// spread is the members' raw spread of probability (1).</summary>
     public double SpreadScale { get; init; } = double.NaN;
+
+    /// <summary>Each output's spread scale when the members learn several targets (the first is <see cref="SpreadScale"/>).</summary>
+    public double[]? OutputSpreadScales { get; init; }
+
+    /// <summary>A classifier's probability from which a crystal is called positive, chosen on the validation crystals.</summary>
+    public double DecisionThreshold { get; init; } = 0.5;
+
+    public ClassificationMetrics? ValidationClassification { get; init; }
+    public ClassificationMetrics? TestClassification { get; init; }
 
     public RegressionMetrics? Train { get; init; }
     public RegressionMetrics? Validation { get; init; }
@@ -83,6 +93,7 @@ public sealed record EnsembleMetadata
         Members = [EnsembleMember.Describe(single.Config, single.Config.Seed)], Train = single.Metadata.Train,
         Validation = single.Metadata.Validation, Test = single.Metadata.Test, TrainIds = single.Metadata.TrainIds,
         ValidationIds = single.Metadata.ValidationIds, TestIds = single.Metadata.TestIds,
+        DecisionThreshold = single.Metadata.DecisionThreshold,
     };
 }
 
@@ -103,6 +114,8 @@ public sealed class EnsembleModel : IDisposable
         if (members.Select(m => m.Metadata.TargetName).Distinct().Count() > 1)
             throw new InvalidDataException("the members of an ensemble predict different targets: " +
                                            string.Join(", ", members.Select(m => m.Metadata.TargetName).Distinct()));
+        if (members.Any(m => !m.OutputNames.SequenceEqual(members[0].OutputNames) || m.IsClassifier != members[0].IsClassifier))
+            throw new InvalidDataException("the members of an ensemble differ in their outputs or task.");
         Members = members;
         Metadata = metadata with { Members = descriptions.ToArray() };
         this.ownedBackends = ownedBackends ?? [];
@@ -114,14 +127,26 @@ public sealed class EnsembleModel : IDisposable
 
     public bool HasSpread => Members.Count > 1 && double.IsFinite(Metadata.SpreadScale);
 
+    /// <summary>What the outputs predict: the target, or each of several (<see cref="PredictOutputs"/>).</summary>
+    public IReadOnlyList<string> OutputNames => Members[0].OutputNames;
+
+    /// <summary>Whether the predictions are probabilities of a class (the members' mean probability).</summary>
+    public bool IsClassifier => Members[0].IsClassifier;
+
+    public double SpreadScaleOf(int output) => Metadata.OutputSpreadScales?[output] ?? Metadata.SpreadScale;
+
     /// <summary>The member whose SAE ranks the features: the first SAE member; null when none has an SAE.</summary>
     public TrainedModel? RankingMember => Members.FirstOrDefault(m => m.Network.HasImportance);
 
-    /// <summary>Each member's predictions, [member][structure]; members sharing a featurizer featurise once.</summary>
-    public double[][] MemberPredictions(IReadOnlyList<Structure> structures, int batchSize = 64)
+    /// <summary>Each member's predictions of the first output, [member][structure]; members sharing a featurizer featurise once.</summary>
+    public double[][] MemberPredictions(IReadOnlyList<Structure> structures, int batchSize = 64) =>
+        MemberOutputs(structures, batchSize).Select(outputs => outputs[0]).ToArray();
+
+    /// <summary>Each member's predictions of every output, [member][output][structure].</summary>
+    public double[][][] MemberOutputs(IReadOnlyList<Structure> structures, int batchSize = 64)
     {
         var featurized = new Dictionary<string, (CrystalGraph, float[])[]>();
-        var predictions = new double[Members.Count][];
+        var predictions = new double[Members.Count][][];
         for (int m = 0; m < Members.Count; m++)
         {
             var member = Members[m];
@@ -132,7 +157,7 @@ public sealed class EnsembleModel : IDisposable
                 featurized[key] = inputs;
             }
 
-            predictions[m] = member.Predict(member.Standardise(structures, inputs), batchSize);
+            predictions[m] = member.PredictOutputs(member.Standardise(structures, inputs), batchSize);
         }
 
         return predictions;
@@ -140,6 +165,14 @@ public sealed class EnsembleModel : IDisposable
 
     public UncertainPredictions Predict(IReadOnlyList<Structure> structures, int batchSize = 64) =>
         Combine(MemberPredictions(structures, batchSize), Metadata.SpreadScale);
+
+    /// <summary>Every output's mean and calibrated spread, in the order of <see cref="OutputNames"/>.</summary>
+    public UncertainPredictions[] PredictOutputs(IReadOnlyList<Structure> structures, int batchSize = 64)
+    {
+        var outputs = MemberOutputs(structures, batchSize);
+        return Enumerable.Range(0, OutputNames.Count)
+            .Select(k => Combine(outputs.Select(member => member[k]).ToArray(), SpreadScaleOf(k))).ToArray();
+    }
 
     /// <summary>The mean of the members and their sample standard deviation times <paramref name="spreadScale"/> (NaN for one member).</summary>
     public static UncertainPredictions Combine(IReadOnlyList<double[]> memberPredictions, double spreadScale)

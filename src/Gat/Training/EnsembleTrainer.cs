@@ -8,12 +8,17 @@ namespace SaGatSr.Gat.Training;
 public sealed record EnsembleProgress(int Member, string Name, TrainingProgress Progress);
 
 /// <param name="MemberResults">each member's training run</param>
-/// <param name="MemberPredictions">[member][crystal] over the whole dataset, in its order</param>
+/// <param name="MemberPredictions">[member][crystal] of the first output over the whole dataset, in its order</param>
+/// <param name="Outputs">every output's predictions by split (the first is Train, Validation, Test)</param>
 public sealed record EnsembleTrainingResult(EnsembleModel Model, DataSplit Split, IReadOnlyList<TrainingResult> MemberResults,
-    double[][] MemberPredictions, SplitPredictions Train, SplitPredictions Validation, SplitPredictions Test) : IDisposable
+    double[][] MemberPredictions, SplitPredictions Train, SplitPredictions Validation, SplitPredictions Test,
+    IReadOnlyList<OutputPredictions> Outputs) : IDisposable
 {
     public void Dispose() => Model.Dispose();
 }
+
+/// <summary>One output's predictions on each part of the split.</summary>
+public sealed record OutputPredictions(string Name, SplitPredictions Train, SplitPredictions Validation, SplitPredictions Test);
 
 /// <summary>
 /// Trains the members of an ensemble on one split and calibrates their spread on its validation crystals. On the CPU the
@@ -47,7 +52,7 @@ public static class EnsembleTrainer
         var workerBackends = new ConcurrentBag<IDisposable>();
         var models = new TrainedModel?[members.Count];
         var results = new TrainingResult[members.Count];
-        var predictions = new double[members.Count][];
+        var predictions = new double[members.Count][][];
         try
         {
             void TrainMember(int m, IComputeBackend memberBackend)
@@ -106,46 +111,63 @@ public static class EnsembleTrainer
             throw;
         }
 
-        var targets = first.Targets.ToArray();
-        var raw = EnsembleModel.Combine(predictions, 1.0);
-        double scale = members.Count > 1
-            ? UncertaintyMetrics.CalibrationScale(Pick(targets, split.Validation), Pick(raw.Mean, split.Validation), Pick(raw.Std, split.Validation))
-            : double.NaN;
-        var combined = EnsembleModel.Combine(predictions, scale);
-        SplitPredictions Evaluate(int[] set) => new(set.Select(i => first.Ids[i]).ToArray(), Pick(targets, set), Pick(combined.Mean, set),
-            Pick(combined.Std, set));
-        var train = Evaluate(split.Train);
-        var validation = Evaluate(split.Validation);
-        var test = Evaluate(split.Test);
+        // A classifier's members average probabilities; their spread of probability is reported as it is, since a 0/1
+        // target has no error scale to calibrate it against.
+        bool classify = first.IsClassification;
+        var outputs = new OutputPredictions[first.OutputCount];
+        var scales = new double[first.OutputCount];
+        for (int k = 0; k < outputs.Length; k++)
+        {
+            var targets = Enumerable.Range(0, first.Inputs.Count).Select(i => first.TargetRow(i)[k]).ToArray();
+            var memberOutputs = predictions.Select(p => p[k]).ToArray();
+            var raw = EnsembleModel.Combine(memberOutputs, 1.0);
+            scales[k] = members.Count == 1 ? double.NaN
+                : classify ? 1.0
+                : UncertaintyMetrics.CalibrationScale(Pick(targets, split.Validation), Pick(raw.Mean, split.Validation), Pick(raw.Std, split.Validation));
+            var combined = EnsembleModel.Combine(memberOutputs, scales[k]);
+            SplitPredictions Evaluate(int[] set) => new(set.Select(i => first.Ids[i]).ToArray(), Pick(targets, set), Pick(combined.Mean, set),
+                members.Count > 1 ? Pick(combined.Std, set) : null);
+            outputs[k] = new OutputPredictions(first.OutputNames[k], Evaluate(split.Train), Evaluate(split.Validation), Evaluate(split.Test));
+        }
+
+        var (train, validation, test) = (outputs[0].Train, outputs[0].Validation, outputs[0].Test);
         var descriptions = members.Select((member, m) => member with
         {
             BestEpoch = models[m]!.Metadata.BestEpoch,
-            ValidationMae = RegressionMetrics.Compute(validation.Actual, Pick(predictions[m], split.Validation)).Mae,
-            TestMae = RegressionMetrics.Compute(test.Actual, Pick(predictions[m], split.Test)).Mae,
+            ValidationMae = RegressionMetrics.Compute(validation.Actual, Pick(predictions[m][0], split.Validation)).Mae,
+            TestMae = RegressionMetrics.Compute(test.Actual, Pick(predictions[m][0], split.Test)).Mae,
         }).ToArray();
+        double threshold = classify ? ClassificationMetrics.ChooseThreshold(validation.Actual, validation.Predicted) : 0.5;
+        bool spread = members.Count > 1 && !classify;
         var metadata = new EnsembleMetadata
         {
             TargetName = first.TargetName, Created = DateTime.UtcNow.ToString("O"), Dataset = first.DatasetPath, Members = descriptions,
-            SpreadScale = scale, Train = train.Metrics, Validation = validation.Metrics, Test = test.Metrics,
-            ValidationUncertainty = members.Count > 1 ? validation.Uncertainty : null,
-            TestUncertainty = members.Count > 1 ? test.Uncertainty : null,
+            SpreadScale = scales[0], OutputSpreadScales = scales.Length > 1 ? scales : null,
+            Train = train.Metrics, Validation = validation.Metrics, Test = test.Metrics,
+            ValidationUncertainty = spread ? validation.Uncertainty : null,
+            TestUncertainty = spread ? test.Uncertainty : null,
             TrainIds = train.Ids, ValidationIds = validation.Ids, TestIds = test.Ids,
+            DecisionThreshold = threshold,
+            ValidationClassification = classify ? ClassificationMetrics.Compute(validation.Actual, validation.Predicted, threshold) : null,
+            TestClassification = classify ? ClassificationMetrics.Compute(test.Actual, test.Predicted, threshold) : null,
         };
+        // A classifier of one network is saved alone: its threshold travels in its own metadata.
+        foreach (var model in models) model!.Metadata = model.Metadata with { DecisionThreshold = threshold };
         var ensemble = new EnsembleModel(models.Select(m => m!).ToArray(), descriptions, metadata, workerBackends.ToArray());
-        return new EnsembleTrainingResult(ensemble, split, results, predictions, train, validation, test);
+        return new EnsembleTrainingResult(ensemble, split, results, predictions.Select(p => p[0]).ToArray(), train, validation, test, outputs);
     }
 
-    private static double[] PredictAll(TrainedModel model, TrainingData data, SaGatSr.Mpi.Communicator comm)
+    private static double[][] PredictAll(TrainedModel model, TrainingData data, SaGatSr.Mpi.Communicator comm)
     {
         var samples = new CrystalSample[data.Inputs.Count];
         for (int i = 0; i < samples.Length; i++)
         {
             var features = (float[])data.Inputs[i].Features.Clone();
             model.FeatureScaler.TransformInPlace(features);
-            samples[i] = new CrystalSample(data.Ids[i], data.Inputs[i].Graph, features, data.Targets[i]);
+            samples[i] = new CrystalSample(data.Ids[i], data.Inputs[i].Graph, features, data.TargetRow(i));
         }
 
-        return DataParallel.Predict(model, samples, comm);
+        return DataParallel.PredictOutputs(model, samples, comm);
     }
 
     private static double[] Pick(IReadOnlyList<double> values, int[] rows) => rows.Select(i => values[i]).ToArray();

@@ -12,6 +12,23 @@ public sealed record ModelMetadata
     public string TargetName { get; init; } = "target";
     public double TargetMean { get; init; }
     public double TargetStd { get; init; } = 1;
+
+    /// <summary><see cref="TargetTask.Regression"/>, or <see cref="TargetTask.Classification"/> (outputs are probabilities).</summary>
+    public string Task { get; init; } = TargetTask.Regression;
+
+    /// <summary>Every output's name, mean and spread when the network learns several targets; null for one.</summary>
+    public string[]? TargetNames { get; init; }
+    public double[]? TargetMeans { get; init; }
+    public double[]? TargetStds { get; init; }
+
+    /// <summary>A classifier's probability from which a crystal is called positive, chosen on the validation crystals.</summary>
+    public double DecisionThreshold { get; init; } = 0.5;
+
+    /// <summary>What class 1 means in the dataset's terms (e.g. "dir_gap > 0"); null when the column held 0/1 itself.</summary>
+    public string? PositiveClass { get; init; }
+
+    /// <summary>The filter the training rows passed (e.g. "dir_gap > 0"), so later runs on the dataset can apply it again.</summary>
+    public string? Where { get; init; }
     public string Created { get; init; } = "";
     public string? Dataset { get; init; }
     public int BestEpoch { get; init; }

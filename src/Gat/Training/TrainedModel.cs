@@ -26,6 +26,16 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
 
     public TargetScaler TargetScaler => new(Metadata.TargetMean, Metadata.TargetStd);
 
+    /// <summary>What the outputs predict, in order: the target, or each of several.</summary>
+    public IReadOnlyList<string> OutputNames => Metadata.TargetNames ?? [Metadata.TargetName];
+
+    public bool IsClassifier => Metadata.Task == TargetTask.Classification;
+
+    /// <summary>How raw outputs become the user's numbers (each target's units, or a probability).</summary>
+    public TargetEncoding Encoding => new(Metadata.TargetMeans is { } means
+        ? means.Select((mean, k) => new TargetScaler(mean, Metadata.TargetStds![k])).ToArray()
+        : [TargetScaler], IsClassifier);
+
     /// <summary>Graphs and standardised features for structures (targets unknown: NaN).</summary>
     public IReadOnlyList<CrystalSample> Prepare(IReadOnlyList<Structure> structures) =>
         Standardise(structures, SamplePreparer.Featurize(structures, CreateFeaturizer(), GraphOptions), copy: false);
@@ -61,16 +71,22 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
         return samples;
     }
 
-    /// <summary>Predictions in the target's units, computed in batches without recording gradients.</summary>
+    /// <summary>Predictions in the target's units (a probability for a classifier; the first target's for several),
+    /// computed in batches without recording gradients.</summary>
     public double[] Predict(IReadOnlyList<CrystalSample> samples, int batchSize = 64, FeatureImportance.Accumulator? importance = null) =>
-        Predict(samples, batchSize, importance is null ? null : (coefficients, offsets, _) => importance.Add(coefficients, offsets));
+        PredictOutputs(samples, batchSize, importance is null ? null : (coefficients, offsets, _) => importance.Add(coefficients, offsets))[0];
 
+    public double[] Predict(IReadOnlyList<CrystalSample> samples, int batchSize, Action<float[], int[], int>? coefficientSink) =>
+        PredictOutputs(samples, batchSize, coefficientSink)[0];
+
+    /// <summary>Every output's predictions, [output][sample], in user terms.</summary>
     /// <param name="coefficientSink">receives each batch's SAE coefficients [atoms * features], its node offsets and the index of
     /// its first sample</param>
-    public double[] Predict(IReadOnlyList<CrystalSample> samples, int batchSize, Action<float[], int[], int>? coefficientSink)
+    public double[][] PredictOutputs(IReadOnlyList<CrystalSample> samples, int batchSize = 64, Action<float[], int[], int>? coefficientSink = null)
     {
-        var predictions = new double[samples.Count];
-        var scaler = TargetScaler;
+        int outputs = Config.Outputs;
+        var predictions = Enumerable.Range(0, outputs).Select(_ => new double[samples.Count]).ToArray();
+        var encoding = Encoding;
         for (int start = 0; start < samples.Count; start += batchSize)
         {
             int count = Math.Min(batchSize, samples.Count - start);
@@ -78,7 +94,9 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
             using var tape = Tape.NoGrad();
             var (prediction, weights) = Network.Forward(batch);
             var values = prediction.ToArray();
-            for (int i = 0; i < count; i++) predictions[start + i] = scaler.Restore(values[i]);
+            for (int i = 0; i < count; i++)
+                for (int k = 0; k < outputs; k++)
+                    predictions[k][start + i] = encoding.Restore(k, values[i * outputs + k]);
             // An FCN encoder has no coefficients to hand on.
             if (weights is not null) coefficientSink?.Invoke(weights.ToArray(), batch.NodeOffsets, start);
         }

@@ -8,9 +8,25 @@ using SaGatSr.Kernels;
 namespace SaGatSr.Gat.Training;
 
 /// <summary>Prepared inputs of a training run: one graph, raw feature matrix and target per crystal.</summary>
+/// <param name="Targets">the first output's target of each crystal (0/1 for a classification)</param>
+/// <param name="TargetRows">every output's target of each crystal when the network learns several; null: <paramref name="Targets"/> alone</param>
+/// <param name="TargetNames">the outputs' names when there are several, the first being <paramref name="TargetName"/></param>
+/// <param name="Task"><see cref="TargetTask.Regression"/> or <see cref="TargetTask.Classification"/></param>
+/// <param name="Where">the filter the crystals passed (<see cref="RowFilter"/>), recorded in the model</param>
+/// <param name="PositiveClass">what class 1 means when it was derived from a numeric column (e.g. "dir_gap > 0")</param>
 public sealed record TrainingData(IReadOnlyList<string> Ids, IReadOnlyList<(CrystalGraph Graph, float[] Features)> Inputs,
     IReadOnlyList<double> Targets, string TargetName, FeatureSet Features, string Featurizer, GraphOptions GraphOptions,
-    string? DatasetPath = null);
+    string? DatasetPath = null, IReadOnlyList<double[]>? TargetRows = null, IReadOnlyList<string>? TargetNames = null,
+    string Task = TargetTask.Regression, string? Where = null, string? PositiveClass = null)
+{
+    public int OutputCount => TargetNames?.Count ?? 1;
+
+    public IReadOnlyList<string> OutputNames => TargetNames ?? [TargetName];
+
+    public bool IsClassification => Task == TargetTask.Classification;
+
+    public double[] TargetRow(int crystal) => TargetRows?[crystal] ?? [Targets[crystal]];
+}
 
 /// <param name="Seconds">wall time of training (this run and any it resumed) at the end of the epoch, validation included</param>
 public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidationMae, float LearningRate, double Seconds = 0);
@@ -55,16 +71,17 @@ public static class Trainer
             Cutoff = data.GraphOptions.Cutoff,
             MaxNeighbors = data.GraphOptions.MaxNeighbors,
             GaussianCount = data.GraphOptions.GaussianCount,
+            Outputs = data.OutputCount,
         };
 
         var featureScaler = FeatureScaler.Fit(split.Train.Select(i => data.Inputs[i].Features), config.FeatureCount);
-        var targetScaler = TargetScaler.Fit(split.Train.Select(i => data.Targets[i]));
+        var encoding = TargetEncoding.Fit(data, split.Train);
         var samples = new CrystalSample[data.Inputs.Count];
         for (int i = 0; i < samples.Length; i++)
         {
             var features = (float[])data.Inputs[i].Features.Clone();
             featureScaler.TransformInPlace(features);
-            samples[i] = new CrystalSample(data.Ids[i], data.Inputs[i].Graph, features, data.Targets[i]);
+            samples[i] = new CrystalSample(data.Ids[i], data.Inputs[i].Graph, features, data.TargetRow(i));
         }
 
         var comm = options.DataParallel ?? SaGatSr.Mpi.Communicator.Self;
@@ -93,8 +110,12 @@ public static class Trainer
         bool stoppedEarly = false;
         var metadata = new ModelMetadata
         {
-            TargetName = data.TargetName, TargetMean = targetScaler.Mean, TargetStd = targetScaler.Std,
-            Created = DateTime.UtcNow.ToString("O"), Dataset = data.DatasetPath,
+            TargetName = data.TargetName, TargetMean = encoding.Scalers[0].Mean, TargetStd = encoding.Scalers[0].Std,
+            Created = DateTime.UtcNow.ToString("O"), Dataset = data.DatasetPath, Task = data.Task, Where = data.Where,
+            PositiveClass = data.PositiveClass,
+            TargetNames = data.OutputCount > 1 ? data.OutputNames.ToArray() : null,
+            TargetMeans = data.OutputCount > 1 ? encoding.Scalers.Select(s => s.Mean).ToArray() : null,
+            TargetStds = data.OutputCount > 1 ? encoding.Scalers.Select(s => s.Std).ToArray() : null,
         };
         var model = new TrainedModel(network, featureScaler, metadata, null);
         int stepsPerEpoch = (split.Train.Length + options.BatchSize - 1) / options.BatchSize;
@@ -111,7 +132,7 @@ public static class Trainer
             var batchIndices = Enumerable.Range(0, batches)
                 .Select(b => order.AsSpan(b * options.BatchSize, Math.Min(options.BatchSize, order.Length - b * options.BatchSize)).ToArray()).ToArray();
             int b = 0;
-            foreach (double loss in TrainBatches(network, optimizer, samples, batchIndices, targetScaler, graphOptions, options))
+            foreach (double loss in TrainBatches(network, optimizer, samples, batchIndices, encoding, graphOptions, options))
             {
                 if (!double.IsFinite(loss))
                     throw new TrainingDivergedException(
@@ -128,8 +149,8 @@ public static class Trainer
 
             // With a moving average, the averaged weights are the ones validated, kept as the best and saved.
             average?.Swap();
-            double validationMae = RegressionMetrics.Compute(validationSet.Select(i => samples[i].Target).ToArray(),
-                DataParallel.Predict(model, validationSet.Select(i => samples[i]).ToArray(), comm)).Mae;
+            double validationMae = encoding.ValidationScore(
+                DataParallel.PredictOutputs(model, validationSet.Select(i => samples[i]).ToArray(), comm), samples, validationSet);
             if (!double.IsFinite(validationMae))
                 throw new TrainingDivergedException($"Validation MAE became {validationMae} at epoch {epoch}: the model diverged.");
 
@@ -213,7 +234,7 @@ public static class Trainer
     /// device trains on the current one.
     /// </summary>
     internal static IEnumerable<double> TrainBatches(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[][] batches,
-        TargetScaler targetScaler, GraphOptions graphOptions, TrainingOptions options)
+        TargetEncoding targets, GraphOptions graphOptions, TrainingOptions options)
     {
         if (batches.Length == 0) yield break;
         Task<HostGraphBatch?> Prepare(int b) => Task.Run(() => PrepareShare(network, samples, batches[b], graphOptions, options));
@@ -222,13 +243,13 @@ public static class Trainer
         {
             var prepared = next.Result;
             if (b + 1 < batches.Length) next = Prepare(b + 1);
-            yield return TrainStep(network, optimizer, samples, batches[b], prepared, targetScaler, options);
+            yield return TrainStep(network, optimizer, samples, batches[b], prepared, targets, options);
         }
     }
 
     internal static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices,
-        TargetScaler targetScaler, GraphOptions graphOptions, TrainingOptions options) =>
-        TrainStep(network, optimizer, samples, indices, PrepareShare(network, samples, indices, graphOptions, options), targetScaler, options);
+        TargetEncoding targets, GraphOptions graphOptions, TrainingOptions options) =>
+        TrainStep(network, optimizer, samples, indices, PrepareShare(network, samples, indices, graphOptions, options), targets, options);
 
     /// <summary>This rank's share of a global batch (all of it on one rank); null when the share is empty.</summary>
     private static int[] Share(int[] indices, TrainingOptions options)
@@ -249,11 +270,11 @@ public static class Trainer
     /// this rank's share. Under data parallelism the gradients of all ranks are combined before the step.
     /// </summary>
     private static double TrainStep(SaGatModel network, Adam optimizer, CrystalSample[] samples, int[] indices, HostGraphBatch? prepared,
-        TargetScaler targetScaler, TrainingOptions options)
+        TargetEncoding targets, TrainingOptions options)
     {
         var comm = options.DataParallel ?? SaGatSr.Mpi.Communicator.Self;
         var mine = Share(indices, options);
-        double value = prepared is not null ? ForwardBackward(network, samples, mine, prepared, targetScaler, options, optimizer.StepCount) : 0;
+        double value = prepared is not null ? ForwardBackward(network, samples, mine, prepared, targets, options, optimizer.StepCount) : 0;
         if (comm.Size > 1) value = DataParallel.CombineGradients(optimizer, value, mine.Length, indices.Length, comm);
         if (!double.IsFinite(value))
         {
@@ -269,16 +290,17 @@ public static class Trainer
 
     /// <summary>The batch loss, with its gradient accumulated when it is finite.</summary>
     private static double ForwardBackward(SaGatModel network, CrystalSample[] samples, int[] indices, HostGraphBatch prepared,
-        TargetScaler targetScaler, TrainingOptions options, int step)
+        TargetEncoding targets, TrainingOptions options, int step)
     {
         using var batch = new DeviceGraphBatch(network.Backend, prepared, network.Config.FeatureCount);
-        using var target = Tensor.FromArray(network.Backend, indices.Select(i => targetScaler.Normalise(samples[i].Target)).ToArray(),
-            indices.Length, 1);
+        var (target, weights) = targets.Upload(network.Backend, samples, indices);
+        using var ownedTarget = target;
+        using var ownedWeights = weights;
         using var tape = new Tape();
         // Dropout masks seeded by the step, so a resumed run draws the same masks as an uninterrupted one.
         var dropout = network.Config.Dropout > 0 ? new Random(unchecked(options.Seed * 1_000_003 + step)) : null;
         var (prediction, importance) = network.Forward(batch, dropout);
-        var loss = options.Loss == "l1" ? Ops.L1Loss(prediction, target) : Ops.MseLoss(prediction, target);
+        var loss = targets.Loss(prediction, target, weights, options.Loss);
         if (network.Config.SaeSparsity > 0 && importance is not null)
             loss = Ops.Add(loss, Ops.Scale(SaeEncoder.NormalisedEntropy(importance, batch.AtomCount, network.Config.FeatureCount),
                 network.Config.SaeSparsity));
@@ -322,7 +344,7 @@ public static class Trainer
         if (!saved.FeatureNames.SequenceEqual(config.FeatureNames) || saved.Hidden != config.Hidden || saved.Heads != config.Heads ||
             saved.Layers != config.Layers || saved.GaussianCount != config.GaussianCount || saved.SaeFeatureLogits != config.SaeFeatureLogits
             || saved.SaeTemperature != config.SaeTemperature || saved.SaeHeads != config.SaeHeads || saved.SaeNormalization != config.SaeNormalization
-            || saved.Encoder != config.Encoder || saved.Messages != config.Messages)
+            || saved.Encoder != config.Encoder || saved.Messages != config.Messages || saved.Outputs != config.Outputs)
             throw new InvalidOperationException(
                 $"{path} was written by a run with a different model or features; delete it or use another --out to start afresh.");
         var state = JsonSerializer.Deserialize<CheckpointState>(ModelFile.ReadText(zip, path, "progress.json"), ModelFile.Json)!;

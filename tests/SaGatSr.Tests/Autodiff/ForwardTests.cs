@@ -267,6 +267,23 @@ public class ForwardTests
     }
 
     [Test]
+    public void WeightedBinaryCrossEntropyIsTheWeightedMeanOfMinusLogLikelihoods()
+    {
+        int n = rng.Next(2, 9);
+        // Logits out to +-40 reach where log(sigmoid) would underflow in float32.
+        var logits = Enumerable.Range(0, n).Select(_ => (rng.NextDouble() * 2 - 1) * 40).ToArray();
+        var labels = Enumerable.Range(0, n).Select(i => (double)(i % 2)).ToArray();
+        var weights = Enumerable.Range(0, n).Select(_ => 0.1 + rng.NextDouble() * 5).ToArray();
+        double LogSigmoid(double z) => z >= 0 ? -Math.Log(1 + Math.Exp(-z)) : z - Math.Log(1 + Math.Exp(z));
+        double expected = Enumerable.Range(0, n).Sum(i => -weights[i] * (labels[i] * LogSigmoid(logits[i]) + (1 - labels[i]) * LogSigmoid(-logits[i])))
+                          / weights.Sum();
+        using var z = Tensor.FromArray(backend, logits, n, 1);
+        using var y = Tensor.FromArray(backend, labels, n, 1);
+        using var w = Tensor.FromArray(backend, weights, n, 1);
+        Check(Ops.BinaryCrossEntropyWithLogits(z, y, w), [expected], 1e-9 * Math.Max(1, expected));
+    }
+
+    [Test]
     public void CompositeOpsMatchLoops()
     {
         int r = rng.Next(1, 4), c = rng.Next(1, 5);

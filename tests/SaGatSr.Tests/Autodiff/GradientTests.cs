@@ -139,6 +139,25 @@ public class GradientTests
             target.Upload(prediction.ToDoubleArray().Select((p, i) => p - offsets[i]).ToArray());
             return ([prediction, target], x => Ops.L1Loss(x[0], x[1]));
         },
+        ["BinaryCrossEntropyWithLogits"] = s =>
+        {
+            int r = s.Size(1, 5), c = s.Size(1, 3);
+            // Targets of both classes (the logits get the gradient; the 0/1 targets are data).
+            var target = s.Parameter([r, c], () => s.Rng.Next(2));
+            return ([s.Random(r, c), target], x => Ops.BinaryCrossEntropyWithLogits(x[0], x[1]));
+        },
+        ["BinaryCrossEntropyWithLogitsWeighted"] = s =>
+        {
+            int r = s.Size(1, 5);
+            var target = s.Parameter([r, 1], () => s.Rng.Next(2));
+            var weights = Enumerable.Range(0, r).Select(_ => 0.5 + 4 * s.Rng.NextDouble()).ToArray();
+            // Logits out to +-4, where the softplus saturates.
+            return ([s.Parameter([r, 1], () => 8 * s.Rng.NextDouble() - 4), target], x =>
+            {
+                var w = Tensor.FromArray(x[0].Backend, weights, r, 1);
+                return Ops.BinaryCrossEntropyWithLogits(x[0], x[1], w);
+            });
+        },
         ["SoftmaxRows"] = s => ([s.Random(s.Size(1, 3), s.Size(2, 4), s.Size(2, 4))], x => Ops.SoftmaxRows(x[0])),
         ["MulScalar"] = s => ([s.Random(s.Size(1, 4), s.Size(1, 4)), s.Random(1)], x => Ops.MulScalar(x[0], x[1])),
         // A fresh generator with a fixed seed on every call keeps the mask the same across finite-difference evaluations.
