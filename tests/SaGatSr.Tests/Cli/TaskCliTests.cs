@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text.Json;
+using SaGatSr.Cli;
+using SaGatSr.Gat.Materials;
+
+namespace SaGatSr.Tests.Cli;
+
+/// <summary>`train --task classify`, `--where` and several `--target`s, then `predict`, as a user runs them.</summary>
+[NonParallelizable]
+public class TaskCliTests
+{
+    private string dataset = "";
+    private string work = "";
+
+    [OneTimeSetUp]
+    public void MetalsAndNonMetals()
+    {
+        // 16 metals and 8 non-metals (dir_gap > 0) of the shipped perovskites, each record copied line for line.
+        var source = Path.Combine(TestPaths.RepositoryRoot, "data", "perovskites", "perovskites.csv");
+        var lines = File.ReadAllLines(source);
+        var records = CsvRecords.Read(source).ToArray();
+        int gapColumn = Array.IndexOf(records[0].Fields, "dir_gap");
+        var chosen = new List<int>();
+        int metals = 0, nonMetals = 0;
+        for (int r = 1; r + 1 < records.Length && (metals < 16 || nonMetals < 8); r++)
+        {
+            bool nonMetal = double.Parse(records[r].Fields[gapColumn], CultureInfo.InvariantCulture) > 0;
+            if (nonMetal ? nonMetals++ < 8 : metals++ < 16) chosen.Add(r);
+        }
+
+        work = TestPaths.NewTemporaryFolder();
+        dataset = Path.Combine(work, "perovskites24.csv");
+        var text = new List<string>(lines[..(records[1].Line - 1)]);
+        foreach (int r in chosen) text.AddRange(lines[(records[r].Line - 1)..(records[r + 1].Line - 1)]);
+        File.WriteAllLines(dataset, text);
+    }
+
+    private static (int Exit, string Output, string Errors) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        var (oldOut, oldError) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(errors);
+        try
+        {
+            return (Program.Run(args), output.ToString(), errors.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldError);
+        }
+    }
+
+    private string[] Train(string output, params string[] more) =>
+    [
+        "train", dataset, "--out", output, "--epochs", "3", "--hidden", "8", "--heads", "1", "--layers", "1", "--batch-size", "8",
+        "--device", "cpu", "--members", "1", .. more,
+    ];
+
+    [Test]
+    public void AClassifierReportsImbalanceProofMetricsAndPredictsProbabilities()
+    {
+        string output = Path.Combine(work, "classify");
+        var (exit, stdout, stderr) = Run(Train(output, "--target", "dir_gap", "--task", "classify", "--threshold", "0", "--train-ratio", "0.5",
+            "--val-ratio", "0.25"));
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stderr, Does.Contain("class 1: dir_gap > 0").And.Contain("8 of class 1"));
+        Assert.That(stdout, Does.Contain("ROC-AUC").And.Contain("balanced accuracy"));
+        Assert.That(File.Exists(Path.Combine(output, "roc.png")), Is.True);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        var classification = metrics.RootElement.GetProperty("classification");
+        Assert.That(metrics.RootElement.GetProperty("task").GetString(), Is.EqualTo("classification"));
+        Assert.That(classification.GetProperty("positive_class").GetString(), Is.EqualTo("dir_gap > 0"));
+        Assert.That(classification.GetProperty("test").GetProperty("RocAuc").GetDouble(), Is.InRange(0.0, 1.0));
+        double threshold = classification.GetProperty("threshold").GetDouble();
+
+        var predictions = Path.Combine(work, "classes.csv");
+        (exit, _, stderr) = Run("predict", Path.Combine(output, "model.sagat"), dataset, "--out", predictions, "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        var rows = File.ReadAllLines(predictions);
+        Assert.That(rows[0], Is.EqualTo("id,file,dir_gap_probability,dir_gap_class"));
+        Assert.That(rows.Length, Is.EqualTo(25));
+        foreach (var row in rows.Skip(1))
+        {
+            var fields = row.Split(',');
+            double probability = double.Parse(fields[2], CultureInfo.InvariantCulture);
+            Assert.That(probability, Is.InRange(0.0, 1.0));
+            Assert.That(fields[3], Is.EqualTo(probability >= threshold ? "1" : "0"));
+        }
+    }
+
+    [Test]
+    public void AClassColumnOtherThanZeroAndOneNeedsAThreshold()
+    {
+        var (exit, _, stderr) = Run(Train(Path.Combine(work, "no-threshold"), "--target", "heat_ref", "--task", "classify"));
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(stderr, Does.Contain("heat_ref").And.Contain("--threshold"));
+        (exit, _, stderr) = Run(Train(Path.Combine(work, "threshold-alone"), "--target", "heat_ref", "--threshold", "0"));
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(stderr, Does.Contain("--task classify"));
+    }
+
+    [Test]
+    public void AFilterThatLeavesNoCrystalsSaysWhatTheColumnHolds()
+    {
+        var (exit, _, stderr) = Run(Train(Path.Combine(work, "none-left"), "--target", "dir_gap", "--where", "dir_gap > 100"));
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(stderr, Does.Contain("leaves none").And.Contain("'dir_gap' ranges from 0 to"));
+        (exit, _, stderr) = Run(Train(Path.Combine(work, "unknown-column"), "--where", "band_gap > 0"));
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(stderr, Does.Contain("no numeric column 'band_gap'"));
+    }
+
+    [Test]
+    public void TheGapOfTheNonMetalsIsLearnedOnThemAlone()
+    {
+        string output = Path.Combine(work, "non-metals");
+        var (exit, _, stderr) = Run(Train(output, "--target", "dir_gap", "--where", "dir_gap > 0"));
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stderr, Does.Contain("--where \"dir_gap > 0\": 8 of 24 crystals"));
+        var actual = File.ReadAllLines(Path.Combine(output, "predictions.csv")).Skip(1)
+            .Select(l => double.Parse(l.Split(',')[2], CultureInfo.InvariantCulture)).ToArray();
+        Assert.That(actual, Has.Length.EqualTo(8).And.All.GreaterThan(0));
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        Assert.That(metrics.RootElement.GetProperty("where").GetString(), Is.EqualTo("dir_gap > 0"));
+    }
+
+    [Test]
+    public void SeveralTargetsTrainOneNetworkAndPredictEveryTarget()
+    {
+        string output = Path.Combine(work, "two-targets");
+        var (exit, stdout, stderr) = Run(Train(output, "--target", "heat_ref,heat_all"));
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stdout, Does.Contain("test heat_ref").And.Contain("test heat_all"));
+        Assert.That(File.ReadLines(Path.Combine(output, "predictions.csv")).First(),
+            Is.EqualTo("id,split,heat_ref_actual,heat_ref_predicted,heat_all_actual,heat_all_predicted"));
+        Assert.That(File.Exists(Path.Combine(output, "parity_heat_all.png")), Is.True);
+        var (predictExit, predicted, predictErrors) = Run("predict", Path.Combine(output, "model.sagat"), dataset, "--device", "cpu");
+        Assert.That(predictExit, Is.EqualTo(0), predictErrors);
+        var rows = predicted.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(rows[0], Is.EqualTo("id,file,heat_ref,heat_all"));
+        Assert.That(rows, Has.Length.EqualTo(25));
+    }
+}
