@@ -46,7 +46,7 @@ internal static class CommandLine
         Option<int> Patience, Option<string> Loss, Option<bool> Restart, Option<string> Disorder, Option<string> StructureColumn,
         Option<string> Encoder, Option<string> Schedule, Option<double?> Warmup, Option<float> Ema, Option<float> WeightDecay,
         Option<int> Gaussians, Option<float> Dropout, Option<string> Messages, Option<int> Members, Option<string?> Ensemble,
-        Option<string> Task, Option<double?> Threshold, Option<string?> Where)
+        Option<string> Task, Option<double?> Threshold, Option<string?> Where, Option<string> ClassWeight)
     {
         // Defaults come from the library's records, so the command line and the API cannot drift apart.
         private static readonly TrainingOptions Training = new();
@@ -84,7 +84,8 @@ internal static class CommandLine
             new Option<string?>("--ensemble") { Description = "The members by kind, e.g. sae,fcn,cgcnn,sae (sae: the SAE over the descriptors; fcn: a dense layer over them; cgcnn: CGCNN's one-hot atoms). Overrides --members." },
             new Option<string>("--task") { Description = "regress (the target's value) or classify (a 0/1 column, or a numeric one cut by --threshold): a class-weighted logistic output, ROC-AUC and balanced accuracy reported, probabilities predicted.", DefaultValueFactory = _ => "regress" },
             new Option<double?>("--threshold") { Description = "With --task classify: class 1 is target > this value (e.g. --target dir_gap --threshold 0: non-metals)." },
-            new Option<string?>("--where") { Description = "Use only crystals meeting these conditions on numeric columns, e.g. \"dir_gap > 0\" (comma-separated conditions all hold); recorded in the model." });
+            new Option<string?>("--where") { Description = "Use only crystals meeting these conditions on numeric columns, e.g. \"dir_gap > 0\" (comma-separated conditions all hold); recorded in the model." },
+            new Option<string>("--class-weight") { Description = "With --task classify: the loss weight of class 1: balanced (negatives/positives of the training crystals), none (1) or a number.", DefaultValueFactory = _ => "balanced" });
 
         public void AddTo(Command command)
         {
@@ -92,7 +93,7 @@ internal static class CommandLine
                      {
                          Target, Epochs, BatchSize, LearningRate, Hidden, Heads, Layers, Cutoff, MaxNeighbors, Featurizer,
                          SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart, Disorder, StructureColumn, Encoder,
-                         Schedule, Warmup, Ema, WeightDecay, Gaussians, Dropout, Messages, Members, Ensemble, Task, Threshold, Where,
+                         Schedule, Warmup, Ema, WeightDecay, Gaussians, Dropout, Messages, Members, Ensemble, Task, Threshold, Where, ClassWeight,
                      })
                 command.Options.Add(option);
         }
@@ -105,7 +106,7 @@ internal static class CommandLine
             StructureReader.ParseDisorderPolicy(r.GetValue(Disorder)!), r.GetValue(StructureColumn)!, r.GetValue(Encoder)!,
             r.GetValue(Schedule)!, r.GetValue(Warmup), r.GetValue(Ema), r.GetValue(WeightDecay), r.GetValue(Gaussians), r.GetValue(Dropout),
             r.GetValue(Messages)!, r.GetValue(Members), r.GetValue(Ensemble), TargetTask.Parse(r.GetValue(Task)!), r.GetValue(Threshold),
-            r.GetValue(Where));
+            r.GetValue(Where), r.GetValue(ClassWeight)!);
     }
 
     /// <summary>--structure-column, for datasets kept as one CSV or Matbench JSON file.</summary>
@@ -167,6 +168,8 @@ internal static class CommandLine
         var batch = new Option<int>("--batch-size") { Description = "Crystals per batch.", DefaultValueFactory = _ => 64 };
         var disorder = DisorderOption();
         var structureColumn = StructureColumnOption();
+        var gate = new Option<string?>("--gate") { Description = "A classifier (train --task classify) of whether the value is non-zero, e.g. of dir_gap > 0: MODEL is then a regressor trained where it is (--where \"dir_gap > 0\") and each row gets the two-stage value." };
+        var combine = new Option<string>("--combine") { Description = "With --gate: expected (probability x value) or gate (value where the class is 1, else 0).", DefaultValueFactory = _ => "expected" };
         var command = new Command("predict", "Predict the target for structures with a trained model; CSV out (id,file,prediction): a dataset file's own ids, " +
                                              "and its file and line. Unreadable files and rows are reported and skipped (exit code 3).");
         command.Arguments.Add(model);
@@ -175,8 +178,11 @@ internal static class CommandLine
         command.Options.Add(batch);
         command.Options.Add(disorder);
         command.Options.Add(structureColumn);
+        command.Options.Add(gate);
+        command.Options.Add(combine);
         command.SetAction(r => PredictCommand.Run(r.GetValue(model)!, r.GetValue(structures)!, r.GetValue(output),
-            r.GetValue(batch), r.GetValue(device), StructureReader.ParseDisorderPolicy(r.GetValue(disorder)!), r.GetValue(structureColumn)!));
+            r.GetValue(batch), r.GetValue(device), StructureReader.ParseDisorderPolicy(r.GetValue(disorder)!), r.GetValue(structureColumn)!,
+            r.GetValue(gate), r.GetValue(combine)!));
         return command;
     }
 

@@ -17,8 +17,10 @@ internal static class PredictCommand
     /// each rank reads and predicts its block and rank 0 writes every row in input order. Every rank reads the dataset
     /// files whole, so their rows can be split.
     /// </summary>
+    /// <param name="gatePath">a classifier of whether the value is non-zero: the model is then a regressor trained where it is,
+    /// and the two join by <paramref name="combine"/> (<see cref="TwoStage"/>)</param>
     public static int Run(string modelPath, string[] inputs, string? output, int batchSize, string? device, DisorderPolicy disorder,
-        string structureColumn = Dataset.DefaultStructureColumn)
+        string structureColumn = Dataset.DefaultStructureColumn, string? gatePath = null, string combine = "expected")
     {
         var world = Communicator.World;
         // A formula.json written by explain predicts as a model: its descriptors are computed for each structure.
@@ -28,10 +30,16 @@ internal static class PredictCommand
                 ?? throw new InvalidDataException($"{modelPath}: the formula reads the network's prediction but names no model")) : null;
         using var predictor = networkPath is null ? null : SaGatPredictor.Load(networkPath, device);
         if (predictor is not null) Console.Error.WriteLine($"device: {predictor.DeviceName}");
+        if (gatePath is not null && (formula is not null || predictor!.IsClassifier))
+            throw new ArgumentException("--gate joins a classifier to a regressor: MODEL must be a network trained with --task regress.");
+        using var gate = gatePath is null ? null : SaGatPredictor.Load(gatePath, device);
+        if (gate is not null && !gate.IsClassifier)
+            throw new ArgumentException($"--gate {gatePath}: not a classifier; train one with --task classify (e.g. --target dir_gap --threshold 0).");
+        var columns = predictor is null ? null : new NetworkColumns(predictor, gate, TwoStage.ParseRule(combine));
         string targetName = formula?.Target ?? predictor!.TargetName;
         var files = inputs.SelectMany(Expand).ToArray();
         // One process predicting with a network streams (flat memory on any number of structures); ranks split a list.
-        if (world.Size == 1 && formula is null) return RunStreaming(predictor!, targetName, files, output, batchSize, disorder, structureColumn);
+        if (world.Size == 1 && formula is null) return RunStreaming(columns!, files, output, batchSize, disorder, structureColumn);
         // Each item is a file still to read, or a dataset row already read (with its id and location).
         var items = new List<(string File, (string Id, string Source, Structure Structure)? Row)>();
         var datasetProblems = new StringBuilder();
@@ -91,15 +99,16 @@ internal static class PredictCommand
         var structures = rows.Select(r => r.Structure).ToList();
         if (world.IsRoot) DisorderReport.Print(structures, disorder);
         // An ensemble's spread is written beside its mean; a formula built on the network's prediction has none of its own.
-        bool withSpread = formula is null && predictor!.HasUncertainty;
-        var network = structures.Count > 0 && predictor is not null ? predictor.PredictOutputs(structures, batchSize) : null;
         var lines = new StringBuilder();
         if (formula is null)
-            for (int i = 0; i < rows.Count; i++)
-                AppendRow(lines, rows[i].Id, rows[i].Source, predictor!, network!, i);
+        {
+            var values = structures.Count == 0 ? [] : columns!.Values(structures, batchSize);
+            for (int i = 0; i < rows.Count; i++) lines.Append(CultureInfo.InvariantCulture, $"{CsvField(rows[i].Id)},{CsvField(rows[i].Source)}{values[i]}\n");
+        }
         else
         {
-            var predictions = structures.Count == 0 ? [] : formula.Predict(structures, network?[0].Mean);
+            var network = structures.Count > 0 && predictor is not null ? predictor.Predict(structures, batchSize) : null;
+            var predictions = structures.Count == 0 ? [] : formula.Predict(structures, network);
             for (int i = 0; i < rows.Count; i++)
                 lines.Append(CultureInfo.InvariantCulture, $"{CsvField(rows[i].Id)},{CsvField(rows[i].Source)},{predictions[i]:G6}\n");
         }
@@ -110,7 +119,7 @@ internal static class PredictCommand
         Console.Error.Write(datasetProblems);
         Console.Error.Write(Encoding.UTF8.GetString(allSkipped!));
         int failed = datasetFailures + items.Count - (int)readable;
-        var csv = (formula is null ? Header(predictor!) : $"id,file,{targetName}\n") + Encoding.UTF8.GetString(allRows!);
+        var csv = (formula is null ? columns!.Header() : $"id,file,{targetName}\n") + Encoding.UTF8.GetString(allRows!);
         if (output is null) Console.Write(csv);
         else
         {
@@ -124,43 +133,70 @@ internal static class PredictCommand
 
     /// <summary>
     /// The columns of a network's predictions: each target (and its std for an ensemble); for a classifier the probability
-    /// of class 1 (its members' spread) and the class at the threshold chosen on validation.
+    /// of class 1 (its members' spread) and the class at the threshold chosen on validation. With a gate (a classifier of
+    /// whether the value is non-zero), the two-stage value, the gate's probability and the regressor's own value.
     /// </summary>
-    private static string Header(SaGatPredictor predictor)
+    private sealed record NetworkColumns(SaGatPredictor Predictor, SaGatPredictor? Gate, TwoStageRule Rule)
     {
-        var header = new StringBuilder("id,file");
-        foreach (var name in predictor.OutputNames)
+        public string Header()
         {
-            header.Append(predictor.IsClassifier ? $",{name}_probability" : $",{name}");
-            if (predictor.HasUncertainty) header.Append($",{name}_std");
-            if (predictor.IsClassifier) header.Append($",{name}_class");
+            var header = new StringBuilder("id,file");
+            if (Gate is not null)
+            {
+                string name = Predictor.OutputNames[0];
+                return header.Append($",{name},{Gate.OutputNames[0]}_probability,{name}_if_nonzero\n").ToString();
+            }
+
+            foreach (var name in Predictor.OutputNames)
+            {
+                header.Append(Predictor.IsClassifier ? $",{name}_probability" : $",{name}");
+                if (Predictor.HasUncertainty) header.Append($",{name}_std");
+                if (Predictor.IsClassifier) header.Append($",{name}_class");
+            }
+
+            return header.Append('\n').ToString();
         }
 
-        return header.Append('\n').ToString();
-    }
-
-    private static void AppendRow(StringBuilder lines, string id, string source, SaGatPredictor predictor, UncertainPredictions[] outputs, int i)
-    {
-        lines.Append(CultureInfo.InvariantCulture, $"{CsvField(id)},{CsvField(source)}");
-        foreach (var output in outputs)
+        /// <summary>Each structure's value columns, comma-led.</summary>
+        public string[] Values(IReadOnlyList<Structure> structures, int batchSize)
         {
-            lines.Append(CultureInfo.InvariantCulture, $",{output.Mean[i]:G6}");
-            if (predictor.HasUncertainty) lines.Append(CultureInfo.InvariantCulture, $",{output.Std[i]:G6}");
-            if (predictor.IsClassifier) lines.Append(output.Mean[i] >= predictor.DecisionThreshold ? ",1" : ",0");
-        }
+            var outputs = Predictor.PredictOutputs(structures, batchSize);
+            var values = new string[structures.Count];
+            if (Gate is not null)
+            {
+                var probability = Gate.PredictOutputs(structures, batchSize)[0].Mean;
+                var combined = TwoStage.Combine(probability, outputs[0].Mean, Gate.DecisionThreshold, Rule);
+                for (int i = 0; i < values.Length; i++)
+                    values[i] = FormattableString.Invariant($",{combined[i]:G6},{probability[i]:G6},{outputs[0].Mean[i]:G6}");
+                return values;
+            }
 
-        lines.Append('\n');
+            for (int i = 0; i < values.Length; i++)
+            {
+                var line = new StringBuilder();
+                foreach (var output in outputs)
+                {
+                    line.Append(CultureInfo.InvariantCulture, $",{output.Mean[i]:G6}");
+                    if (Predictor.HasUncertainty) line.Append(CultureInfo.InvariantCulture, $",{output.Std[i]:G6}");
+                    if (Predictor.IsClassifier) line.Append(output.Mean[i] >= Predictor.DecisionThreshold ? ",1" : ",0");
+                }
+
+                values[i] = line.ToString();
+            }
+
+            return values;
+        }
     }
 
     /// <summary>Structures predicted and written a block at a time, with the same rows and messages as the whole-list path.</summary>
     private const int StreamBlock = 4096;
 
-    private static int RunStreaming(SaGatPredictor predictor, string targetName, string[] files, string? output, int batchSize,
+    private static int RunStreaming(NetworkColumns columns, string[] files, string? output, int batchSize,
         DisorderPolicy disorder, string structureColumn)
     {
         using var file = output is null ? null : new StreamWriter(output);
         var writer = file ?? Console.Out;
-        writer.Write(Header(predictor));
+        writer.Write(columns.Header());
         var block = new List<(string Id, string Source, Structure Structure)>(StreamBlock);
         long predicted = 0, failed = 0, disorderedSites = 0, disorderedStructures = 0;
         void Predict()
@@ -169,9 +205,9 @@ internal static class PredictCommand
             var structures = block.Select(r => r.Structure).ToList();
             disorderedSites += structures.Sum(s => s.DisorderedSites);
             disorderedStructures += structures.Count(s => s.DisorderedSites > 0);
-            var network = predictor.PredictOutputs(structures, batchSize);
+            var values = columns.Values(structures, batchSize);
             var lines = new StringBuilder();
-            for (int i = 0; i < block.Count; i++) AppendRow(lines, block[i].Id, block[i].Source, predictor, network, i);
+            for (int i = 0; i < block.Count; i++) lines.Append(CultureInfo.InvariantCulture, $"{CsvField(block[i].Id)},{CsvField(block[i].Source)}{values[i]}\n");
 
             writer.Write(lines);
 

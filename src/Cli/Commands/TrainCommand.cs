@@ -16,7 +16,7 @@ internal sealed record TrainArguments(string Dataset, string? Target, string Out
     DisorderPolicy Disorder = StructureReader.DefaultDisorderPolicy, string StructureColumn = Dataset.DefaultStructureColumn,
     string? Encoder = null, string? Schedule = null, double? WarmupEpochs = null, float? EmaDecay = null, float? WeightDecay = null,
     int? GaussianCount = null, float? Dropout = null, string? Messages = null, int Members = EnsembleMember.DefaultCount, string? Ensemble = null,
-    string Task = TargetTask.Regression, double? Threshold = null, string? Where = null)
+    string Task = TargetTask.Regression, double? Threshold = null, string? Where = null, string ClassWeight = "balanced")
 {
     // Null settings take the library's defaults (TrainingOptions, SaGatConfig, GraphOptions), so callers name only what they change.
     private static readonly TrainingOptions DefaultTraining = new();
@@ -29,6 +29,13 @@ internal sealed record TrainArguments(string Dataset, string? Target, string Out
         ValidationRatio = ValidationRatio, Seed = Seed, Patience = Patience, Loss = Loss, CheckpointDirectory = Output,
         Resume = Resume, Schedule = Schedule ?? DefaultTraining.Schedule, WarmupEpochs = WarmupEpochs,
         EmaDecay = EmaDecay ?? DefaultTraining.EmaDecay, WeightDecay = WeightDecay ?? DefaultTraining.WeightDecay,
+        PositiveWeight = ClassWeight.ToLowerInvariant() switch
+        {
+            "balanced" => null,
+            "none" => 1.0,
+            _ => double.TryParse(ClassWeight, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double w) ? w
+                : throw new ArgumentException($"--class-weight must be balanced, none or a positive number, not '{ClassWeight}'."),
+        },
     };
 
     public SaGatConfig ToArchitecture() => new()

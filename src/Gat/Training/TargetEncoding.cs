@@ -14,7 +14,8 @@ public sealed record TargetEncoding(TargetScaler[] Scalers, bool Classify = fals
     public static TargetEncoding Regression(TargetScaler scaler) => new([scaler]);
 
     /// <summary>The encoding for the training crystals <paramref name="train"/> of <paramref name="data"/>.</summary>
-    public static TargetEncoding Fit(TrainingData data, IReadOnlyList<int> train)
+    /// <param name="positiveWeight">a classifier's weight of class 1; null: balanced (negatives/positives)</param>
+    public static TargetEncoding Fit(TrainingData data, IReadOnlyList<int> train, double? positiveWeight = null)
     {
         if (!data.IsClassification)
             return new TargetEncoding(Enumerable.Range(0, data.OutputCount)
@@ -23,7 +24,7 @@ public sealed record TargetEncoding(TargetScaler[] Scalers, bool Classify = fals
         if (positives == 0 || negatives == 0)
             throw new ArgumentException($"the {train.Count} training crystals hold {positives} of class 1 and {negatives} of class 0 in " +
                                         $"'{data.TargetName}': a classifier needs both.");
-        return new TargetEncoding([new TargetScaler(0, 1)], Classify: true, PositiveWeight: negatives / (double)positives);
+        return new TargetEncoding([new TargetScaler(0, 1)], Classify: true, PositiveWeight: positiveWeight ?? negatives / (double)positives);
     }
 
     public int Outputs => Scalers.Length;

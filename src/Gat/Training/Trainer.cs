@@ -75,7 +75,7 @@ public static class Trainer
         };
 
         var featureScaler = FeatureScaler.Fit(split.Train.Select(i => data.Inputs[i].Features), config.FeatureCount);
-        var encoding = TargetEncoding.Fit(data, split.Train);
+        var encoding = TargetEncoding.Fit(data, split.Train, options.PositiveWeight);
         var samples = new CrystalSample[data.Inputs.Count];
         for (int i = 0; i < samples.Length; i++)
         {

@@ -32,6 +32,9 @@ public sealed record TrainingOptions
     public int LearningRatePatience { get; init; } = 12;
     public float LearningRateFactor { get; init; } = 0.5f;
     public float MinLearningRate { get; init; } = 1e-5f;
+    /// <summary>A classifier's weight of class 1 in the loss; null: negatives/positives of the training crystals (balanced).</summary>
+    public double? PositiveWeight { get; init; }
+
     public double TrainRatio { get; init; } = 0.8;
     public double ValidationRatio { get; init; } = 0.1;
     /// <summary>CSV "id,split" overriding the ratios.</summary>
@@ -58,6 +61,8 @@ public sealed record TrainingOptions
         if (WarmupEpochs is { } warmup && (!(warmup >= 0) || warmup >= Epochs))
             throw new ArgumentException($"--warmup must be at least 0 and below --epochs ({Epochs}), not {WarmupEpochs}.");
         if (EmaDecay is < 0 or >= 1) throw new ArgumentException($"--ema must be 0 (off) or in (0, 1), not {EmaDecay}.");
+        if (PositiveWeight is { } weight && !(weight > 0 && double.IsFinite(weight)))
+            throw new ArgumentException($"--class-weight must be balanced, none or a positive number, not {weight}.");
         if (WeightDecay < 0) throw new ArgumentException($"--weight-decay must be at least 0, not {WeightDecay}.");
     }
 }
