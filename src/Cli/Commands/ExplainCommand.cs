@@ -73,9 +73,8 @@ internal static class ExplainCommand
             var networkPredictions = ensemble.Members.Count > 1 ? ensemble.Predict(prepared.Structures).Mean : null;
             double trainSeconds = trainWatch.Elapsed.TotalSeconds;
             var training = arguments.Training;
-            var split = Explainer.SplitOf(model, data.Ids) ?? (training.SplitFile is { } file
-                ? DataSplit.FromFile(file, data.Ids)
-                : DataSplit.ByRatio(data.Ids.Count, training.TrainRatio, training.ValidationRatio, training.Seed));
+            var split = Explainer.SplitOf(model, data.Ids) ?? prepared.SplitFromFile(training.SplitFile) ?? (
+                DataSplit.ByRatio(data.Ids.Count, training.TrainRatio, training.ValidationRatio, training.Seed));
             var options = new ExplainOptions
             {
                 Screening = new ScreeningOptions { TopK = arguments.TopK },

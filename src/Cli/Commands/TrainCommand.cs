@@ -78,7 +78,12 @@ internal sealed record TrainArguments(string Dataset, string? Target, string Out
 /// <param name="Data">the dataset as the first featurizer gives it</param>
 /// <param name="ByFeaturizer">the dataset as each featurizer gives it, the graphs shared</param>
 internal sealed record PreparedDataset(Dataset Dataset, int TargetColumn, TrainingData Data, Structure[] Structures,
-    IReadOnlyDictionary<string, TrainingData> ByFeaturizer);
+    IReadOnlyDictionary<string, TrainingData> ByFeaturizer)
+{
+    /// <summary>A --split-file's split of these crystals; ids of the dataset this run leaves out (--where, no target) are skipped.</summary>
+    public DataSplit? SplitFromFile(string? path) => path is null ? null
+        : DataSplit.FromFile(path, Data.Ids, Dataset.Entries.Select(e => e.Id).Except(Data.Ids).ToHashSet());
+}
 
 /// <summary>The columns a run learns and how: chosen by --target, --task, --threshold and --where.</summary>
 internal sealed record TargetChoice(int[] Columns, string[] Names, bool Classify, double? Threshold, RowFilter? Filter)
@@ -247,7 +252,7 @@ internal static class TrainCommand
         Directory.CreateDirectory(arguments.Output);
         var members = arguments.ToMembers();
         // Under mpirun the ranks split every batch; rank 0 writes the checkpoint, the model and the report.
-        var options = arguments.ToTrainingOptions() with { DataParallel = Communicator.World };
+        var options = arguments.ToTrainingOptions() with { DataParallel = Communicator.World, Split = prepared.SplitFromFile(arguments.SplitFile) };
         var watch = System.Diagnostics.Stopwatch.StartNew();
         string validationName = prepared.Data.IsClassification ? "val log-loss" : prepared.Data.OutputCount > 1 ? "val MAE/std" : "val MAE";
         string label = members.Count == 1 ? "training SA-GAT" : $"training {members.Count} networks ({string.Join(", ", members.Select(m => m.Name))})";

@@ -20,7 +20,9 @@ public sealed record DataSplit(int[] Train, int[] Validation, int[] Test)
     /// Reads a CSV of "id,split" lines, split being train, val (or validation) or test. Ids not listed are left out;
     /// ids listed but not in the dataset are an error, since that usually means the wrong file.
     /// </summary>
-    public static DataSplit FromFile(string path, IReadOnlyList<string> ids)
+    /// <param name="setAside">ids of the dataset that this run does not use (filtered out, no target): listed, they are
+    /// skipped, so one split file serves every task on a dataset</param>
+    public static DataSplit FromFile(string path, IReadOnlyList<string> ids, IReadOnlySet<string>? setAside = null)
     {
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < ids.Count; i++) index[ids[i]] = i;
@@ -37,7 +39,8 @@ public sealed record DataSplit(int[] Train, int[] Validation, int[] Test)
             var id = parts[0].Trim();
             var split = parts[1].Trim().ToLowerInvariant();
             if (lineNumber == 1 && split == "split") continue;
-            if (!index.TryGetValue(id, out int sample))
+            if (!index.TryGetValue(id, out int sample) && setAside?.Contains(id) == true) continue;
+            if (!index.ContainsKey(id))
                 throw new FormatException($"{path}:{lineNumber}: id '{id}' is not in the dataset.");
             (split switch
             {

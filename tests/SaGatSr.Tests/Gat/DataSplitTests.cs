@@ -39,6 +39,17 @@ public class DataSplitTests
 public class EpochOrderTests
 {
     [Test]
+    public void OneSplitFileServesAFilteredRunWhoseLeftOutIdsItSkips()
+    {
+        var path = Path.Combine(TestPaths.NewTemporaryFolder(), "split.csv");
+        File.WriteAllLines(path, ["a,train", "metal,train", "b,val", "c,test", "other,test"]);
+        var split = DataSplit.FromFile(path, ["c", "a", "b"], new HashSet<string> { "metal", "other" });
+        Assert.That((split.Train, split.Validation, split.Test), Is.EqualTo((new[] { 1 }, new[] { 2 }, new[] { 0 })));
+        Assert.That(Assert.Throws<FormatException>(() => DataSplit.FromFile(path, ["c", "a", "b"], new HashSet<string> { "metal" }))!.Message,
+            Does.Contain(":5").And.Contain("'other'"));
+    }
+
+    [Test]
     public void EpochOrderDependsOnlyOnSeedAndEpochInEveryProcess()
     {
         // A literal from an earlier process: a per-process randomised hash in the seed would change it.
