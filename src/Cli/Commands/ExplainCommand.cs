@@ -70,7 +70,15 @@ internal static class ExplainCommand
             if (!model.Config.FeatureNames.SequenceEqual(data.Features.Features.Select(f => f.Name)))
                 throw new InvalidDataException($"{modelPath} was trained on other features than --featurizer {arguments.Training.Featurizer} gives.");
             // The network's prediction, E_p, is the ensemble's mean; the SAE member ranks the descriptors.
-            var networkPredictions = ensemble.Members.Count > 1 ? ensemble.Predict(prepared.Structures).Mean : null;
+            var networkPredictions = ensemble.Members.Count > 1 || ensemble.IsClassifier ? ensemble.Predict(prepared.Structures).Mean : null;
+            var classes = data.Targets.ToArray();
+            if (ensemble.IsClassifier)
+            {
+                // SR distils the classifier's decision function, the logit of its probability: a smooth target with the
+                // network's ranking, where the 0/1 classes themselves would ask a formula for a step.
+                networkPredictions = networkPredictions!.Select(p => Math.Log(Math.Clamp(p, 1e-6, 1 - 1e-6) / (1 - Math.Clamp(p, 1e-6, 1 - 1e-6)))).ToArray();
+                data = data with { Targets = networkPredictions, TargetName = $"logit_{data.TargetName}" };
+            }
             double trainSeconds = trainWatch.Elapsed.TotalSeconds;
             var training = arguments.Training;
             var split = Explainer.SplitOf(model, data.Ids) ?? prepared.SplitFromFile(training.SplitFile) ?? (
@@ -103,6 +111,7 @@ internal static class ExplainCommand
                 ["seconds"] = new { training = trainSeconds, symbolic_regression = result.SrSeconds, total = total.Elapsed.TotalSeconds },
                 ["peak_memory_mib"] = PeakMemoryMiB(),
                 ["device"] = training.Device ?? Environment.GetEnvironmentVariable("SAGATSR_DEVICE") ?? "auto",
+                ["classification"] = ensemble.IsClassifier ? ClassifierReport(result, classes) : null,
             }, modelPath);
             WritePlots(folder, result);
 
@@ -112,12 +121,29 @@ internal static class ExplainCommand
             Console.WriteLine(FormulaReport.Describe(result.Sr));
             Console.WriteLine($"chosen formula: {data.TargetName} = {result.Sr.Best.ToText()}");
             foreach (var d in result.Formula.Descriptors) Console.WriteLine($"  {d.Name}: {d.Meaning}");
-            Console.WriteLine($"test MAE: SA-GAT {metrics["network"].Test.Mae:G4}, formula {metrics["formula"].Test.Mae:G4}, " +
-                              $"training mean {metrics["mean"].Test.Mae:G4}");
+            if (ensemble.IsClassifier)
+            {
+                var report = ClassifierReport(result, classes);
+                Console.WriteLine($"test ROC-AUC against the true classes: formula {report.FormulaTestRocAuc:F3}, SA-GAT {report.NetworkTestRocAuc:F3}; " +
+                                  $"the formula's MAE from the network's logit {metrics["formula"].Test.Mae:G4}");
+            }
+            else
+                Console.WriteLine($"test MAE: SA-GAT {metrics["network"].Test.Mae:G4}, formula {metrics["formula"].Test.Mae:G4}, " +
+                                  $"training mean {metrics["mean"].Test.Mae:G4}");
             Console.WriteLine($"report: {folder} ({total.Elapsed.TotalSeconds:F1} s, peak memory {PeakMemoryMiB():F0} MiB)");
         }
 
         return 0;
+    }
+
+    /// <summary>How well the logit formula and the network separate the true classes of the test crystals.</summary>
+    private sealed record ClassifierExplanation(double FormulaTestRocAuc, double NetworkTestRocAuc, double FormulaTrainRocAuc);
+
+    private static ClassifierExplanation ClassifierReport(ExplainResult result, double[] classes)
+    {
+        double Auc(int[] rows, double[] score) => ClassificationMetrics.AreaUnderRoc(rows.Select(i => classes[i]).ToArray(), rows.Select(i => score[i]).ToArray());
+        return new ClassifierExplanation(Auc(result.Split.Test, result.FormulaPredictions), Auc(result.Split.Test, result.NetworkPredictions),
+            Auc(result.Split.Train, result.FormulaPredictions));
     }
 
     private static void WritePlots(string folder, ExplainResult result)

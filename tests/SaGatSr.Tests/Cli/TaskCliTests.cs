@@ -92,6 +92,25 @@ public class TaskCliTests
     }
 
     [Test]
+    public void ExplainDistilsTheClassifiersLogitAndScoresTheFormulaAgainstTheClasses()
+    {
+        string output = Path.Combine(work, "explain-classifier");
+        string[] task = ["--target", "dir_gap", "--task", "classify", "--threshold", "0", "--train-ratio", "0.5", "--val-ratio", "0.25"];
+        var (exit, _, stderr) = Run(Train(Path.Combine(output, "model"), task));
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        string[] explain = ["explain", dataset, "--out", output, "--model", Path.Combine(output, "model", "model.sagat"), "--top-k", "3",
+            "--rungs", "1", "--max-terms", "1", "--time-limit", "20", "--device", "cpu", .. task];
+        string stdout;
+        (exit, stdout, stderr) = Run(explain);
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        Assert.That(stdout, Does.Contain("chosen formula: logit_dir_gap =").And.Contain("test ROC-AUC against the true classes"));
+        using var run = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "run.json")));
+        var classification = run.RootElement.GetProperty("classification");
+        Assert.That(classification.GetProperty("formula_test_roc_auc").GetDouble(), Is.InRange(0.0, 1.0));
+        Assert.That(classification.GetProperty("network_test_roc_auc").GetDouble(), Is.InRange(0.0, 1.0));
+    }
+
+    [Test]
     public void AClassColumnOtherThanZeroAndOneNeedsAThreshold()
     {
         var (exit, _, stderr) = Run(Train(Path.Combine(work, "no-threshold"), "--target", "heat_ref", "--task", "classify"));
