@@ -64,6 +64,14 @@ internal static class ExplainCommand
 
         using (ensemble)
         {
+            // The model's crystals and task must be the ones prepared here, or SR would explain other crystals than it learned.
+            var trained = ensemble.Members[0].Metadata;
+            if (trained.Where != arguments.Training.Where)
+                throw new ArgumentException($"{modelPath} was trained on the crystals of --where \"{trained.Where ?? "(none)"}\"; give explain the same --where.");
+            if (ensemble.IsClassifier != (arguments.Training.Task == TargetTask.Classification))
+                throw new ArgumentException(ensemble.IsClassifier
+                    ? $"{modelPath} is a classifier ({trained.PositiveClass ?? trained.TargetName}); give explain the same --task classify and --threshold."
+                    : $"{modelPath} is a regressor; explain it without --task classify.");
             var model = ensemble.RankingMember ?? throw new ArgumentException(
                 $"{modelPath} has no SAE network ({string.Join(", ", ensemble.Metadata.Members.Select(m => m.Name))}), and explain screens " +
                 "features by SAE importance: train with an sae member.");

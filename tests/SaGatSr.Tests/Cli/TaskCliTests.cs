@@ -144,6 +144,12 @@ public class TaskCliTests
         Assert.That(actual, Has.Length.EqualTo(8).And.All.GreaterThan(0));
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
         Assert.That(metrics.RootElement.GetProperty("where").GetString(), Is.EqualTo("dir_gap > 0"));
+
+        // explain must see the crystals the model learned: the same --where, or a message saying so.
+        (exit, _, stderr) = Run("explain", dataset, "--out", Path.Combine(work, "explain-unfiltered"), "--model", Path.Combine(output, "model.sagat"),
+            "--target", "dir_gap", "--device", "cpu");
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(stderr, Does.Contain("--where \"dir_gap > 0\""));
     }
 
     [Test]
