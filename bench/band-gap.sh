@@ -9,7 +9,7 @@ cgcnn=${2:-}
 shift $(( $# < 2 ? $# : 2 ))
 root=$(cd "$(dirname "$0")/.." && pwd)
 data=${DATA:-$root/../shared/data/perovskites/perovskites.csv}
-cli="dotnet $root/src/Cli/bin/Release/net10.0/sagatsr.dll"
+cli=${CLI:-dotnet $root/src/Cli/bin/Release/net10.0/sagatsr.dll}
 mkdir -p "$runs"
 for s in 1 2 3; do
   split=$runs/split$s.csv
