@@ -114,6 +114,34 @@ public class ScreeningTests
     }
 
     [Test]
+    public void AFormulaFromExplainPredictsEachIdealCellBesideTheNetwork()
+    {
+        string explained = Path.Combine(work, "explain");
+        Assert.That(Program.Run(["explain", Path.Combine(work, "small.csv"), "--target", "heat_ref", "--model", model, "--out", explained,
+            "--top-k", "3", "--rungs", "1", "--max-terms", "1", "--time-limit", "20", "--device", "cpu"]), Is.EqualTo(0));
+        string formulaPath = Path.Combine(explained, "formula.json");
+        string output = Path.Combine(work, "with-formula");
+        Assert.That(Program.Run(["screen", model, "--a", "Ca,Sr,Ba", "--b", "Ti,Zr", "--x", "O3", "--formula", formulaPath, "--out", output,
+            "--device", "cpu"]), Is.EqualTo(0));
+        var lines = File.ReadAllLines(Path.Combine(output, "ranked.csv"));
+        var header = lines[0].Split(',');
+        int formulaColumn = Array.IndexOf(header, "heat_ref_formula");
+        Assert.That(formulaColumn, Is.GreaterThan(0), lines[0]);
+        // The same ideal cells, built here and given to the formula directly, give the column's values.
+        var formula = FormulaModel.Load(formulaPath);
+        foreach (var line in lines.Skip(1))
+        {
+            var fields = line.Split(',');
+            var candidate = PerovskiteCandidate.Parse(fields[2]);
+            Assert.That(IdealPerovskite.TryBalance(candidate, out var states, out _), Is.True);
+            var cell = IdealPerovskite.Build(candidate, IdealPerovskite.LatticeParameter(candidate, states.B));
+            double expected = formula.Predict([cell])[0];
+            Assert.That(double.Parse(fields[formulaColumn], System.Globalization.CultureInfo.InvariantCulture),
+                Is.EqualTo(expected).Within(1e-4 * Math.Max(1, Math.Abs(expected))), fields[2]);
+        }
+    }
+
+    [Test]
     public void CliWritesTheRankedCsvAndRefusesLcbForASingleNetwork()
     {
         string output = Path.Combine(work, "cli");
