@@ -24,6 +24,9 @@ public sealed record ModelMetadata
     /// <summary>A classifier's probability from which a crystal is called positive, chosen on the validation crystals.</summary>
     public double DecisionThreshold { get; init; } = 0.5;
 
+    /// <summary>The weight of class 1 in a classifier's loss, taken out of its logit again when it predicts a probability.</summary>
+    public double PositiveWeight { get; init; } = 1;
+
     /// <summary>What class 1 means in the dataset's terms (e.g. "dir_gap > 0"); null when the column held 0/1 itself.</summary>
     public string? PositiveClass { get; init; }
 

@@ -47,8 +47,21 @@ public sealed record TargetEncoding(TargetScaler[] Scalers, bool Classify = fals
         Classify ? Ops.BinaryCrossEntropyWithLogits(prediction, target, weights)
         : loss == "l1" ? Ops.L1Loss(prediction, target) : Ops.MseLoss(prediction, target);
 
-    /// <summary>Output <paramref name="output"/>'s raw value in the user's terms: the target's units, or a probability.</summary>
-    public double Restore(int output, double value) => Classify ? 1 / (1 + Math.Exp(-value)) : Scalers[output].Restore(value);
+    /// <summary>
+    /// Output <paramref name="output"/>'s raw value in the user's terms: the target's units, or a probability. Weighting
+    /// class 1 by w moves the logit the loss is minimised at by log w (it learns the odds of a balanced world), so the
+    /// probability subtracts it again: P(class 1) at the training crystals' own prior, which is what p x value needs.
+    /// </summary>
+    public double Restore(int output, double value) => Classify ? Sigmoid(value - Math.Log(PositiveWeight)) : Scalers[output].Restore(value);
+
+    private static double Sigmoid(double z) => 1 / (1 + Math.Exp(-z));
+
+    /// <summary>A restored probability as the weighted loss sees it (the balanced world's), for the validation score.</summary>
+    private double Balanced(double probability)
+    {
+        double p = Math.Clamp(probability, 1e-12, 1 - 1e-12);
+        return Sigmoid(Math.Log(p / (1 - p)) + Math.Log(PositiveWeight));
+    }
 
     /// <summary>
     /// What early stopping minimises on the validation crystals <paramref name="set"/>, from predictions [output][j] of the
@@ -59,7 +72,7 @@ public sealed record TargetEncoding(TargetScaler[] Scalers, bool Classify = fals
     public double ValidationScore(IReadOnlyList<double[]> predicted, IReadOnlyList<CrystalSample> samples, IReadOnlyList<int> set)
     {
         double[] Actual(int k) => set.Select(i => samples[i].Targets[k]).ToArray();
-        if (Classify) return ClassificationMetrics.BalancedLogLoss(Actual(0), predicted[0]);
+        if (Classify) return ClassificationMetrics.BalancedLogLoss(Actual(0), predicted[0].Select(Balanced).ToArray());
         if (Outputs == 1) return RegressionMetrics.Compute(Actual(0), predicted[0]).Mae;
         return Enumerable.Range(0, Outputs).Average(k => RegressionMetrics.Compute(Actual(k), predicted[k]).Mae / Scalers[k].Std);
     }

@@ -34,7 +34,7 @@ public sealed class TrainedModel(SaGatModel network, FeatureScaler featureScaler
     /// <summary>How raw outputs become the user's numbers (each target's units, or a probability).</summary>
     public TargetEncoding Encoding => new(Metadata.TargetMeans is { } means
         ? means.Select((mean, k) => new TargetScaler(mean, Metadata.TargetStds![k])).ToArray()
-        : [TargetScaler], IsClassifier);
+        : [TargetScaler], IsClassifier, Metadata.PositiveWeight);
 
     /// <summary>Graphs and standardised features for structures (targets unknown: NaN).</summary>
     public IReadOnlyList<CrystalSample> Prepare(IReadOnlyList<Structure> structures) =>

@@ -112,7 +112,7 @@ public static class Trainer
         {
             TargetName = data.TargetName, TargetMean = encoding.Scalers[0].Mean, TargetStd = encoding.Scalers[0].Std,
             Created = DateTime.UtcNow.ToString("O"), Dataset = data.DatasetPath, Task = data.Task, Where = data.Where,
-            PositiveClass = data.PositiveClass,
+            PositiveClass = data.PositiveClass, PositiveWeight = encoding.PositiveWeight,
             TargetNames = data.OutputCount > 1 ? data.OutputNames.ToArray() : null,
             TargetMeans = data.OutputCount > 1 ? encoding.Scalers.Select(s => s.Mean).ToArray() : null,
             TargetStds = data.OutputCount > 1 ? encoding.Scalers.Select(s => s.Std).ToArray() : null,

@@ -48,6 +48,16 @@ public class TaskTests
     }
 
     [Test]
+    public void TheClassWeightIsTakenOutOfThePredictedProbability()
+    {
+        // Weighting class 1 by 24 puts the balanced optimum's logit log 24 higher than the true odds' logit.
+        var encoding = new TargetEncoding([new TargetScaler(0, 1)], Classify: true, PositiveWeight: 24);
+        Assert.That(encoding.Restore(0, Math.Log(24)), Is.EqualTo(0.5).Within(1e-12));
+        Assert.That(encoding.Restore(0, 0), Is.EqualTo(1 / 25.0).Within(1e-12));
+        Assert.That(new TargetEncoding([new TargetScaler(0, 1)], Classify: true).Restore(0, 0), Is.EqualTo(0.5));
+    }
+
+    [Test]
     public void TwoTargetsInOneNetworkAreEachLearnedInTheirOwnUnits()
     {
         var single = GatTestData.Data(16);
