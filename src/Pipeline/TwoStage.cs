@@ -5,7 +5,7 @@ namespace SaGatSr.Pipeline;
 /// regressor trained only where it is (the gap of the non-metals): <see cref="Expected"/> predicts p x value, the
 /// expectation, which trades a little error on clear cases for less on doubtful ones; <see cref="Gate"/> predicts the value
 /// where p passes the classifier's threshold and 0 elsewhere, which is exact on confident metals but pays the whole gap for
-/// each misclassified crystal. <see cref="TwoStage.Choose"/> picks between them on validation crystals.
+/// each misclassified crystal. On the perovskites' validation crystals the expectation wins on every split (bench/RESULTS.md).
 /// </summary>
 public enum TwoStageRule
 {
@@ -32,14 +32,5 @@ public static class TwoStage
         return Enumerable.Range(0, probability.Count).Select(i => rule == TwoStageRule.Expected
             ? probability[i] * Math.Max(0, conditional[i])
             : probability[i] >= threshold ? Math.Max(0, conditional[i]) : 0).ToArray();
-    }
-
-    /// <summary>The rule with the lower MAE on the given (validation) crystals, and each rule's MAE there.</summary>
-    public static (TwoStageRule Rule, double ExpectedMae, double GateMae) Choose(IReadOnlyList<double> actual, IReadOnlyList<double> probability,
-        IReadOnlyList<double> conditional, double threshold)
-    {
-        double Mae(TwoStageRule rule) => Combine(probability, conditional, threshold, rule).Select((p, i) => Math.Abs(p - actual[i])).Average();
-        double expected = Mae(TwoStageRule.Expected), gate = Mae(TwoStageRule.Gate);
-        return (expected <= gate ? TwoStageRule.Expected : TwoStageRule.Gate, expected, gate);
     }
 }

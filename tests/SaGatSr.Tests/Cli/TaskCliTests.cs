@@ -111,6 +111,32 @@ public class TaskCliTests
     }
 
     [Test]
+    public void PredictWithAGateWritesProbabilityTimesTheNonMetalGap()
+    {
+        string classifier = Path.Combine(work, "gate-classifier"), regressor = Path.Combine(work, "gate-regressor");
+        Assert.That(Run(Train(classifier, "--target", "dir_gap", "--task", "classify", "--threshold", "0")).Exit, Is.EqualTo(0));
+        Assert.That(Run(Train(regressor, "--target", "dir_gap", "--where", "dir_gap > 0")).Exit, Is.EqualTo(0));
+        string classifierModel = Path.Combine(classifier, "model.sagat"), regressorModel = Path.Combine(regressor, "model.sagat");
+        var (exit, stdout, stderr) = Run("predict", regressorModel, dataset, "--gate", classifierModel, "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        var rows = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(rows[0], Is.EqualTo("id,file,dir_gap,dir_gap_probability,dir_gap_if_nonzero"));
+        Assert.That(rows, Has.Length.EqualTo(25));
+        foreach (var row in rows.Skip(1))
+        {
+            var v = row.Split(',')[2..].Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+            Assert.That(v[0], Is.EqualTo(v[1] * Math.Max(0, v[2])).Within(1e-5 * Math.Max(1, v[0])), row);
+        }
+
+        (exit, _, stderr) = Run("predict", classifierModel, dataset, "--gate", regressorModel, "--device", "cpu");
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(stderr, Does.Contain("--task regress"));
+        (exit, _, stderr) = Run("predict", regressorModel, dataset, "--gate", regressorModel, "--device", "cpu");
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(stderr, Does.Contain("not a classifier"));
+    }
+
+    [Test]
     public void AClassColumnOtherThanZeroAndOneNeedsAThreshold()
     {
         var (exit, _, stderr) = Run(Train(Path.Combine(work, "no-threshold"), "--target", "heat_ref", "--task", "classify"));

@@ -157,6 +157,18 @@ public class TaskTests
     }
 
     [Test]
+    public void TwoStageValuesAreTheExpectationOrTheGatedGap()
+    {
+        double[] probability = [0.9, 0.2, 0.5];
+        double[] gap = [2.0, 3.0, -0.4];
+        Assert.That(SaGatSr.Pipeline.TwoStage.Combine(probability, gap, 0.5, SaGatSr.Pipeline.TwoStageRule.Expected),
+            Is.EqualTo(new[] { 1.8, 0.6, 0.0 }).Within(1e-12), "a negative gap counts as 0");
+        Assert.That(SaGatSr.Pipeline.TwoStage.Combine(probability, gap, 0.5, SaGatSr.Pipeline.TwoStageRule.Gate),
+            Is.EqualTo(new[] { 2.0, 0.0, 0.0 }));
+        Assert.That(() => SaGatSr.Pipeline.TwoStage.ParseRule("average"), Throws.ArgumentException.With.Message.Contains("--combine"));
+    }
+
+    [Test]
     public void RowFiltersKeepTheRowsMeetingEveryCondition()
     {
         string[] columns = ["heat_ref", "dir_gap"];
