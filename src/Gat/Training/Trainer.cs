@@ -107,7 +107,12 @@ public static class Trainer
         var graphOptions = data.GraphOptions;
         // Validation drives early stopping; with no validation set, the training loss does.
         var validationSet = split.Validation.Length > 0 ? split.Validation : split.Train;
-        bool stoppedEarly = false;
+        // Under the cosine schedule the validation error of the high-rate first half is noisy and the best epochs come
+        // late: a lucky early epoch must not end the run there (batch 16 on the perovskites stopped at epoch 99 of 220).
+        bool StopsAfter(int epoch, int withoutImprovement) =>
+            (options.Schedule != "cosine" || epoch > options.Epochs / 2) && withoutImprovement >= options.Patience;
+        // A run that had already stopped early only evaluates again when resumed.
+        bool stoppedEarly = resumed && StopsAfter(state.Epoch, state.EpochsWithoutImprovement);
         var metadata = new ModelMetadata
         {
             TargetName = data.TargetName, TargetMean = encoding.Scalers[0].Mean, TargetStd = encoding.Scalers[0].Std,
@@ -122,7 +127,7 @@ public static class Trainer
         double secondsBefore = history.Count > 0 ? history[^1].Seconds : 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        for (int epoch = state.Epoch + 1; epoch <= options.Epochs; epoch++)
+        for (int epoch = state.Epoch + 1; epoch <= options.Epochs && !stoppedEarly; epoch++)
         {
             cancel.ThrowIfCancellationRequested();
             var order = EpochOrder(split.Train, options.Seed, epoch);
@@ -183,10 +188,7 @@ public static class Trainer
             if (checkpointPath is not null && comm.IsRoot) SaveCheckpoint(checkpointPath, model, optimizer, average, state, bestParameters!);
             progress?.Report(new TrainingProgress(epoch, options.Epochs, 0, batches, lossSum / batches, validationMae, best,
                 optimizer.LearningRate));
-            // Under the cosine schedule the validation error of the high-rate first half is noisy and the best epochs come
-            // late: a lucky early epoch must not end the run there (batch 16 on the perovskites stopped at epoch 99 of 220).
-            bool mayStop = options.Schedule != "cosine" || epoch > options.Epochs / 2;
-            if (mayStop && withoutImprovement >= options.Patience)
+            if (StopsAfter(epoch, withoutImprovement))
             {
                 stoppedEarly = true;
                 break;

@@ -91,6 +91,24 @@ public class TrainerTests
     }
 
     [Test]
+    public void ARunThatStoppedEarlyOnlyEvaluatesWhenResumed()
+    {
+        var data = GatTestData.Data(12);
+        using var backend = Devices.Create("cpu");
+        string folder = TestPaths.NewTemporaryFolder();
+        // A large rate and no patience: the plateau schedule stops at the first epoch without a better validation MAE.
+        var options = Options(200, folder) with { Schedule = "plateau", Patience = 1, LearningRate = 3e-2f };
+        var first = Trainer.Train(backend, data, Small, options);
+        first.Model.Dispose();
+        Assume.That(first.StoppedEarly, Is.True, "the first run stops early");
+        var again = Trainer.Train(backend, data, Small, options);
+        using var model = again.Model;
+        Assert.That((again.ResumedFromCheckpoint, again.StoppedEarly), Is.EqualTo((true, true)));
+        Assert.That(WithoutTimes(again.History), Is.EqualTo(WithoutTimes(first.History)), "no epoch trained after the stop");
+        Assert.That(again.Test.Predicted, Is.EqualTo(first.Test.Predicted));
+    }
+
+    [Test]
     public void TheCosineScheduleWarmsUpLinearlyThenDecaysToTheMinimum()
     {
         var options = new TrainingOptions { Epochs = 10, LearningRate = 1e-2f, MinLearningRate = 1e-4f, Schedule = "cosine", WarmupEpochs = 2 };
