@@ -51,15 +51,7 @@ public static class Plots
         multiplot.AddPlots(2);
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
         var reliability = multiplot.GetPlot(0);
-        var diagonal = reliability.Add.Line(0, 0, 1, 1);
-        diagonal.LineColor = Colors.Gray;
-        diagonal.LinePattern = LinePattern.Dashed;
-        foreach (var (label, curve) in curves)
-        {
-            var line = reliability.Add.Scatter(curve.Select(c => c.Nominal).ToArray(), curve.Select(c => c.Observed).ToArray());
-            line.LegendText = label;
-            line.MarkerSize = 5;
-        }
+        DiagonalAndCurves(reliability, curves.Select(c => (c.Label, c.Curve.Select(p => p.Nominal).ToArray(), c.Curve.Select(p => p.Observed).ToArray())), steps: false);
 
         reliability.Axes.SetLimits(0, 1, 0, 1);
         reliability.Title(title, size: 13);
@@ -87,16 +79,7 @@ public static class Plots
         (double FalsePositiveRate, double TruePositiveRate)? chosen)
     {
         var plot = new Plot();
-        var diagonal = plot.Add.Line(0, 0, 1, 1);
-        diagonal.LineColor = Colors.Gray;
-        diagonal.LinePattern = LinePattern.Dashed;
-        foreach (var (label, curve) in curves)
-        {
-            var line = plot.Add.Scatter(curve.Select(c => c.FalsePositiveRate).ToArray(), curve.Select(c => c.TruePositiveRate).ToArray());
-            line.LegendText = label;
-            line.MarkerSize = 0;
-            line.ConnectStyle = ConnectStyle.StepVertical;
-        }
+        DiagonalAndCurves(plot, curves.Select(c => (c.Label, c.Curve.Select(p => p.FalsePositiveRate).ToArray(), c.Curve.Select(p => p.TruePositiveRate).ToArray())), steps: true);
 
         if (chosen is { } point)
         {
@@ -111,6 +94,21 @@ public static class Plots
         plot.YLabel("true-positive rate (recall of class 1)");
         plot.ShowLegend(Alignment.LowerRight);
         plot.SavePng(path, 560, 520);
+    }
+
+    /// <summary>The dashed y = x of a unit square and a labelled curve per set: points (reliability) or steps (ROC).</summary>
+    private static void DiagonalAndCurves(Plot plot, IEnumerable<(string Label, double[] X, double[] Y)> curves, bool steps)
+    {
+        var diagonal = plot.Add.Line(0, 0, 1, 1);
+        diagonal.LineColor = Colors.Gray;
+        diagonal.LinePattern = LinePattern.Dashed;
+        foreach (var (label, x, y) in curves)
+        {
+            var line = plot.Add.Scatter(x, y);
+            line.LegendText = label;
+            line.MarkerSize = steps ? 0 : 5;
+            if (steps) line.ConnectStyle = ConnectStyle.StepVertical;
+        }
     }
 
     public static void ParityPanels(string path, string quantity, IReadOnlyList<(string Label, double[] Actual, double[] Predicted)> panels)

@@ -1,5 +1,3 @@
-using SaGatSr.Cli;
-
 namespace SaGatSr.Tests.Cli;
 
 /// <summary>The `sagatsr` commands as a user runs them, on a small copy of the shipped dataset.</summary>
@@ -26,24 +24,7 @@ public class CliTests
         File.WriteAllLines(Path.Combine(dataset, "id_prop.csv"), lines);
     }
 
-    private static (int Exit, string Output, string Errors) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var errors = new StringWriter();
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(errors);
-        try
-        {
-            int exit = Program.Run(args);
-            return (exit, output.ToString(), errors.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
+    private static (int Exit, string Output, string Errors) Run(params string[] args) => CliHarness.Run(args);
 
     [Test, Order(1)]
     public void TrainWritesAModelAndItsReport()

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using SaGatSr.Cli;
 using SaGatSr.Gat.Materials;
 
 namespace SaGatSr.Tests.Cli;
@@ -35,23 +34,7 @@ public class TaskCliTests
         File.WriteAllLines(dataset, text);
     }
 
-    private static (int Exit, string Output, string Errors) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var errors = new StringWriter();
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(errors);
-        try
-        {
-            return (Program.Run(args), output.ToString(), errors.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
+    private static (int Exit, string Output, string Errors) Run(params string[] args) => CliHarness.Run(args);
 
     private string[] Train(string output, params string[] more) =>
     [
@@ -128,34 +111,22 @@ public class TaskCliTests
             Assert.That(v[0], Is.EqualTo(v[1] * Math.Max(0, v[2])).Within(1e-5 * Math.Max(1, v[0])), row);
         }
 
-        (exit, _, stderr) = Run("predict", classifierModel, dataset, "--gate", regressorModel, "--device", "cpu");
-        Assert.That(exit, Is.Not.EqualTo(0));
-        Assert.That(stderr, Does.Contain("--task regress"));
-        (exit, _, stderr) = Run("predict", regressorModel, dataset, "--gate", regressorModel, "--device", "cpu");
-        Assert.That(exit, Is.Not.EqualTo(0));
-        Assert.That(stderr, Does.Contain("not a classifier"));
+        CliHarness.Fails(["predict", classifierModel, dataset, "--gate", regressorModel, "--device", "cpu"], "--task regress");
+        CliHarness.Fails(["predict", regressorModel, dataset, "--gate", regressorModel, "--device", "cpu"], "not a classifier");
     }
 
     [Test]
     public void AClassColumnOtherThanZeroAndOneNeedsAThreshold()
     {
-        var (exit, _, stderr) = Run(Train(Path.Combine(work, "no-threshold"), "--target", "heat_ref", "--task", "classify"));
-        Assert.That(exit, Is.Not.EqualTo(0));
-        Assert.That(stderr, Does.Contain("heat_ref").And.Contain("--threshold"));
-        (exit, _, stderr) = Run(Train(Path.Combine(work, "threshold-alone"), "--target", "heat_ref", "--threshold", "0"));
-        Assert.That(exit, Is.Not.EqualTo(0));
-        Assert.That(stderr, Does.Contain("--task classify"));
+        CliHarness.Fails(Train(Path.Combine(work, "no-threshold"), "--target", "heat_ref", "--task", "classify"), "heat_ref", "--threshold");
+        CliHarness.Fails(Train(Path.Combine(work, "threshold-alone"), "--target", "heat_ref", "--threshold", "0"), "--task classify");
     }
 
     [Test]
     public void AFilterThatLeavesNoCrystalsSaysWhatTheColumnHolds()
     {
-        var (exit, _, stderr) = Run(Train(Path.Combine(work, "none-left"), "--target", "dir_gap", "--where", "dir_gap > 100"));
-        Assert.That(exit, Is.Not.EqualTo(0));
-        Assert.That(stderr, Does.Contain("leaves none").And.Contain("'dir_gap' ranges from 0 to"));
-        (exit, _, stderr) = Run(Train(Path.Combine(work, "unknown-column"), "--where", "band_gap > 0"));
-        Assert.That(exit, Is.Not.EqualTo(0));
-        Assert.That(stderr, Does.Contain("no numeric column 'band_gap'"));
+        CliHarness.Fails(Train(Path.Combine(work, "none-left"), "--target", "dir_gap", "--where", "dir_gap > 100"), "leaves none", "'dir_gap' ranges from 0 to");
+        CliHarness.Fails(Train(Path.Combine(work, "unknown-column"), "--where", "band_gap > 0"), "no numeric column 'band_gap'");
     }
 
     [Test]
@@ -172,10 +143,8 @@ public class TaskCliTests
         Assert.That(metrics.RootElement.GetProperty("where").GetString(), Is.EqualTo("dir_gap > 0"));
 
         // explain must see the crystals the model learned: the same --where, or a message saying so.
-        (exit, _, stderr) = Run("explain", dataset, "--out", Path.Combine(work, "explain-unfiltered"), "--model", Path.Combine(output, "model.sagat"),
-            "--target", "dir_gap", "--device", "cpu");
-        Assert.That(exit, Is.Not.EqualTo(0));
-        Assert.That(stderr, Does.Contain("--where \"dir_gap > 0\""));
+        CliHarness.Fails(["explain", dataset, "--out", Path.Combine(work, "explain-unfiltered"), "--model", Path.Combine(output, "model.sagat"),
+            "--target", "dir_gap", "--device", "cpu"], "--where \"dir_gap > 0\"");
     }
 
     [Test]
