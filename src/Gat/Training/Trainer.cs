@@ -28,6 +28,8 @@ public sealed record TrainingData(IReadOnlyList<string> Ids, IReadOnlyList<(Crys
     public double[] TargetRow(int crystal) => TargetRows?[crystal] ?? [Targets[crystal]];
 }
 
+/// <param name="ValidationMae">what early stopping watches: the validation MAE for one target, else
+/// <see cref="TargetEncoding.ValidationScore"/> (several targets, classification)</param>
 /// <param name="Seconds">wall time of training (this run and any it resumed) at the end of the epoch, validation included</param>
 public sealed record EpochRecord(int Epoch, double TrainLoss, double ValidationMae, float LearningRate, double Seconds = 0);
 

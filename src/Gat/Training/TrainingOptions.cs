@@ -67,7 +67,8 @@ public sealed record TrainingOptions
     }
 }
 
-/// <summary>Reported after every batch (Batch &gt; 0) and at the end of every epoch (Batch == 0, ValidationMae set).</summary>
+/// <summary>Reported after every batch (Batch &gt; 0) and at the end of every epoch (Batch == 0, ValidationMae set: the score
+/// early stopping watches, see <see cref="EpochRecord"/>).</summary>
 public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, double TrainLoss, double ValidationMae,
     double BestValidationMae, float LearningRate, string? Message = null);
 
