@@ -46,7 +46,7 @@ internal static class CommandLine
         Option<int> Patience, Option<string> Loss, Option<bool> Restart, Option<string> Disorder, Option<string> StructureColumn,
         Option<string> Encoder, Option<string> Schedule, Option<double?> Warmup, Option<float> Ema, Option<float> WeightDecay,
         Option<int> Gaussians, Option<float> Dropout, Option<string> Messages, Option<int> Members, Option<string?> Ensemble,
-        Option<string> Task, Option<double?> Threshold, Option<string?> Where, Option<string> ClassWeight)
+        Option<string> Task, Option<double?> Threshold, Option<string?> Where, Option<string> ClassWeight, Option<bool> IdealCells)
     {
         // Defaults come from the library's records, so the command line and the API cannot drift apart.
         private static readonly TrainingOptions Training = new();
@@ -85,7 +85,8 @@ internal static class CommandLine
             new Option<string>("--task") { Description = "regress (the target's value) or classify (a 0/1 column, or a numeric one cut by --threshold): a class-weighted logistic output, ROC-AUC and balanced accuracy reported, probabilities predicted.", DefaultValueFactory = _ => "regress" },
             new Option<double?>("--threshold") { Description = "With --task classify: class 1 is target > this value (e.g. --target dir_gap --threshold 0: non-metals)." },
             new Option<string?>("--where") { Description = "Use only crystals meeting these conditions on numeric columns, e.g. \"dir_gap > 0\" (comma-separated conditions all hold); recorded in the model." },
-            new Option<string>("--class-weight") { Description = "With --task classify: the loss weight of class 1: balanced (negatives/positives of the training crystals), none (1) or a number.", DefaultValueFactory = _ => "balanced" });
+            new Option<string>("--class-weight") { Description = "With --task classify: the loss weight of class 1: balanced (negatives/positives of the training crystals), none (1) or a number.", DefaultValueFactory = _ => "balanced" },
+            new Option<bool>("--ideal-cells") { Description = "Train on the ideal cubic cell of each crystal's composition (the dataset's ABX3 formula column), as screen builds them, so that screening predicts from ideal cells what it learned from them." });
 
         public void AddTo(Command command)
         {
@@ -93,7 +94,7 @@ internal static class CommandLine
                      {
                          Target, Epochs, BatchSize, LearningRate, Hidden, Heads, Layers, Cutoff, MaxNeighbors, Featurizer,
                          SplitFile, TrainRatio, ValidationRatio, Seed, Patience, Loss, Restart, Disorder, StructureColumn, Encoder,
-                         Schedule, Warmup, Ema, WeightDecay, Gaussians, Dropout, Messages, Members, Ensemble, Task, Threshold, Where, ClassWeight,
+                         Schedule, Warmup, Ema, WeightDecay, Gaussians, Dropout, Messages, Members, Ensemble, Task, Threshold, Where, ClassWeight, IdealCells,
                      })
                 command.Options.Add(option);
         }
@@ -106,7 +107,7 @@ internal static class CommandLine
             StructureReader.ParseDisorderPolicy(r.GetValue(Disorder)!), r.GetValue(StructureColumn)!, r.GetValue(Encoder)!,
             r.GetValue(Schedule)!, r.GetValue(Warmup), r.GetValue(Ema), r.GetValue(WeightDecay), r.GetValue(Gaussians), r.GetValue(Dropout),
             r.GetValue(Messages)!, r.GetValue(Members), r.GetValue(Ensemble), TargetTask.Parse(r.GetValue(Task)!), r.GetValue(Threshold),
-            r.GetValue(Where), r.GetValue(ClassWeight)!);
+            r.GetValue(Where), r.GetValue(ClassWeight)!, r.GetValue(IdealCells));
     }
 
     /// <summary>--structure-column, for datasets kept as one CSV or Matbench JSON file.</summary>

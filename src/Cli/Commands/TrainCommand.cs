@@ -16,7 +16,8 @@ internal sealed record TrainArguments(string Dataset, string? Target, string Out
     DisorderPolicy Disorder = StructureReader.DefaultDisorderPolicy, string StructureColumn = Dataset.DefaultStructureColumn,
     string? Encoder = null, string? Schedule = null, double? WarmupEpochs = null, float? EmaDecay = null, float? WeightDecay = null,
     int? GaussianCount = null, float? Dropout = null, string? Messages = null, int Members = EnsembleMember.DefaultCount, string? Ensemble = null,
-    string Task = TargetTask.Regression, double? Threshold = null, string? Where = null, string ClassWeight = "balanced")
+    string Task = TargetTask.Regression, double? Threshold = null, string? Where = null, string ClassWeight = "balanced",
+    bool IdealCells = false)
 {
     // Null settings take the library's defaults (TrainingOptions, SaGatConfig, GraphOptions), so callers name only what they change.
     private static readonly TrainingOptions DefaultTraining = new();
@@ -178,6 +179,7 @@ internal static class TrainCommand
         if (usable.Length == 0) throw new ArgumentException($"{arguments.Dataset}: no crystal has a value for '{string.Join("', '", choice.Names)}'.");
         choice.CheckClasses(usable, arguments.Dataset);
         var structures = usable.Select(e => e.Structure).ToArray();
+        if (arguments.IdealCells) (usable, structures) = IdealCells(usable, arguments.Dataset);
         // The --featurizer's data comes first: it is what explain ranks and describes.
         var names = new[] { arguments.Featurizer }.Concat(featurizers ?? []).Distinct().ToArray();
         var featurizer = SamplePreparer.CreateFeaturizer(names[0]);
@@ -234,6 +236,37 @@ internal static class TrainCommand
 
         foreach (var data in byFeaturizer.Values) InputCheck.EnsureFinite(data);
         return new PreparedDataset(dataset, column, byFeaturizer[names[0]], structures, byFeaturizer);
+    }
+
+    /// <summary>
+    /// Each crystal replaced by the ideal cubic cell `screen` builds for its composition (the dataset's formula column,
+    /// any known cation state), so that a screening model learns what an ideal cell says about the relaxed crystal's value.
+    /// Compositions without a charge-balanced assignment are left out and counted.
+    /// </summary>
+    private static (DatasetEntry[] Kept, Structure[] Cells) IdealCells(DatasetEntry[] entries, string path)
+    {
+        var source = SaGatSr.Pipeline.CandidateSource.FromFile(path);
+        var byId = source.Read(0, source.Count).ToDictionary(c => c.Id);
+        var kept = new List<DatasetEntry>();
+        var cells = new List<Structure>();
+        var dropped = new List<string>();
+        foreach (var entry in entries)
+        {
+            if (!byId.TryGetValue(entry.Id, out var candidate))
+                dropped.Add($"{entry.Id}: no ABX3 formula in {path}");
+            else if (!SaGatSr.Pipeline.IdealPerovskite.TryBalance(candidate, out var states, out string reason, maxTier: 3))
+                dropped.Add($"{entry.Id} ({candidate.Formula}): {reason}");
+            else
+            {
+                kept.Add(entry);
+                cells.Add(SaGatSr.Pipeline.IdealPerovskite.Build(candidate, SaGatSr.Pipeline.IdealPerovskite.LatticeParameter(candidate, states.B)));
+            }
+        }
+
+        if (kept.Count == 0) throw new ArgumentException($"{path}: --ideal-cells found no composition with a charge-balanced ideal cell.");
+        Console.Error.WriteLine($"--ideal-cells: {kept.Count} crystals as ideal cubic cells; {dropped.Count} left out" +
+                                string.Concat(dropped.Take(5).Select(d => $"\n  {d}")) + (dropped.Count > 5 ? $"\n  ... and {dropped.Count - 5} more" : ""));
+        return (kept.ToArray(), cells.ToArray());
     }
 
     internal static int ChooseTarget(Dataset dataset, string? target, string path)

@@ -116,6 +116,28 @@ public class TaskCliTests
     }
 
     [Test]
+    public void AModelTrainedOnIdealCellsScreensEachCompositionAsItLearnedIt()
+    {
+        string output = Path.Combine(work, "ideal");
+        var (exit, _, stderr) = Run(Train(output, "--target", "heat_ref", "--ideal-cells"));
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        var learned = File.ReadAllLines(Path.Combine(output, "predictions.csv")).Skip(1).Select(l => l.Split(','))
+            .ToDictionary(f => f[0], f => double.Parse(f[3], CultureInfo.InvariantCulture));
+        Assert.That(stderr, Does.Contain($"--ideal-cells: {learned.Count} crystals as ideal cubic cells"));
+        // screen builds the same cell for the same composition, so the network gives the value it gave in training.
+        var candidates = SaGatSr.Pipeline.CandidateSource.FromFile(dataset);
+        var chosen = candidates.Read(0, candidates.Count).First(c => learned.ContainsKey(c.Id));
+        string list = Path.Combine(work, "ideal-candidates.csv");
+        File.WriteAllText(list, $"id,formula\n{chosen.Id},{chosen.Formula}\n");
+        (exit, _, stderr) = Run("screen", Path.Combine(output, "model.sagat"), "--candidates", list, "--states", "all", "--out",
+            Path.Combine(work, "ideal-screen"), "--device", "cpu");
+        Assert.That(exit, Is.EqualTo(0), stderr);
+        var ranked = File.ReadAllLines(Path.Combine(work, "ideal-screen", "ranked.csv"));
+        double screened = double.Parse(ranked[1].Split(',')[11], CultureInfo.InvariantCulture);
+        Assert.That(screened, Is.EqualTo(learned[chosen.Id]).Within(1e-4 * Math.Max(1, Math.Abs(screened))), chosen.Formula);
+    }
+
+    [Test]
     public void AClassColumnOtherThanZeroAndOneNeedsAThreshold()
     {
         CliHarness.Fails(Train(Path.Combine(work, "no-threshold"), "--target", "heat_ref", "--task", "classify"), "heat_ref", "--threshold");
