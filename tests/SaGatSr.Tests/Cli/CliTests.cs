@@ -43,9 +43,9 @@ public class CliTests
             Assert.That(File.Exists(Path.Combine(output, "members", member, file)), $"{member}/{file}");
         var predictions = File.ReadAllLines(Path.Combine(output, "predictions.csv"));
         Assert.That(predictions, Has.Length.EqualTo(15));
-        Assert.That(predictions[0], Is.EqualTo("id,split,actual,predicted,std,sae,fcn,cgcnn"));
+        Assert.That(predictions[0], Is.EqualTo("id,split,actual,predicted,std,sae,fcn,cgcnn,fcn-2,cgcnn-2"), "the default five members");
         using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
-        Assert.That(metrics.RootElement.GetProperty("members").GetArrayLength(), Is.EqualTo(3));
+        Assert.That(metrics.RootElement.GetProperty("members").GetArrayLength(), Is.EqualTo(5));
         var coverage = metrics.RootElement.GetProperty("uncertainty").GetProperty("validation").GetProperty("Coverage90").GetDouble();
         Assert.That(coverage, Is.InRange(0.5, 1.0), "the spread is calibrated on the validation crystals");
         Assert.That(stdout, Does.Contain("member sae").And.Contain("member cgcnn").And.Contain("90% interval"));

@@ -117,8 +117,8 @@ public class EnsembleTests
     [Test]
     public void MembersAreNamedByKindAndBadRecipesAreRefused()
     {
-        Assert.That(EnsembleMember.DefaultKinds(4), Is.EqualTo(new[] { "sae", "fcn", "cgcnn", "sae" }));
-        var members = EnsembleMember.Recipe(EnsembleMember.DefaultKinds(4), 42);
+        Assert.That(EnsembleMember.DefaultKinds(EnsembleMember.DefaultCount), Is.EqualTo(new[] { "sae", "fcn", "cgcnn", "fcn", "cgcnn" }));
+        var members = EnsembleMember.Recipe([.. EnsembleMember.DefaultKinds(3), "sae"], 42);
         Assert.That(members.Select(m => (m.Name, m.Encoder, m.Featurizer, m.Seed)), Is.EqualTo(new[]
         {
             ("sae", "sae", "sae", 42), ("fcn", "fcn", "sae", 43), ("cgcnn", "fcn", "cgcnn", 44), ("sae-2", "sae", "sae", 45),
