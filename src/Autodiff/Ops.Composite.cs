@@ -57,7 +57,7 @@ public static partial class Ops
     /// sum_i w_i (softplus(z_i) - y_i z_i) / sum_i w_i. Softplus keeps it finite for any logit, where log(sigmoid(z))
     /// would underflow; the weights let a rare class count as much as a common one.
     /// </summary>
-    /// <param name="weights">one weight per element (no gradient); null: all 1</param>
+    /// <param name="weights">one positive weight per element (no gradient); null: all 1</param>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, Tensor? weights = null)
     {
         SameBackend(nameof(BinaryCrossEntropyWithLogits), logits, target);
@@ -74,11 +74,12 @@ public static partial class Ops
             return mean;
         }
 
-        double totalWeight = weights.ToDoubleArray().Sum();
-        if (!(totalWeight > 0)) throw new ArgumentException($"{nameof(BinaryCrossEntropyWithLogits)}: the weights sum to {totalWeight}, not a positive number.");
+        // The normalising sum stays on the device: no copy to the host in every training step.
         var weighted = Mul(weights, perElement);
-        var loss = Scale(Sum(weighted), (float)(1.0 / totalWeight));
-        Autograd.DisposeIntermediates(softplus, agreement, perElement, weighted);
+        var weightedTotal = Sum(weighted);
+        var totalWeight = Sum(weights);
+        var loss = Div(weightedTotal, totalWeight);
+        Autograd.DisposeIntermediates(softplus, agreement, perElement, weighted, weightedTotal, totalWeight);
         return loss;
     }
 }
