@@ -9,7 +9,7 @@ namespace SaGatSr.Kernels.Cpu;
 /// size-based partitions. Deterministic: each output element is produced by one chunk in a fixed order, and
 /// scatters (ScatterAddRows, dValues) are regrouped by destination in a stable order instead of racing.
 /// </summary>
-public sealed class SimdCpuBackend : IComputeBackend
+public sealed partial class SimdCpuBackend : IComputeBackend
 {
     /// <summary>Partial sums of Sum/Dot are taken over blocks of this many elements, then added in block order.</summary>
     private const int ReductionBlock = 8192;
@@ -618,203 +618,6 @@ public sealed class SimdCpuBackend : IComputeBackend
         }
     }
 
-    public void SaeEncode(DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer scoreWeights, DeviceBuffer? featureLogits,
-        DeviceBuffer encoded, DeviceBuffer coefficients, int rows, int features, int hidden, int heads, float inverseTemperature)
-    {
-        Validate.SaeEncode(this, x, weights, biases, scoreWeights, featureLogits, coefficients, rows, features, hidden, heads,
-            inverseTemperature, nameof(SaeEncode));
-        Validate.AtLeast(this, encoded, (long)rows * hidden, nameof(encoded), nameof(SaeEncode));
-        float[] xs = ((CpuBuffer)x).Values, w = ((CpuBuffer)weights).Values, b = ((CpuBuffer)biases).Values;
-        float[] es = ((CpuBuffer)encoded).Values, cs = ((CpuBuffer)coefficients).Values;
-        float[]? logits = (featureLogits as CpuBuffer)?.Values;
-        if (rows == 0 || hidden == 0) return;
-        var scoreRows = TransposedScores(((CpuBuffer)scoreWeights).Values, hidden, heads);
-        int headDim = hidden / heads;
-        work.ForCost(rows, (long)features * hidden * 12, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
-        {
-            var h = System.Buffers.ArrayPool<float>.Shared.Rent(features * hidden);
-            var scores = System.Buffers.ArrayPool<float>.Shared.Rent(features * heads);
-            try
-            {
-                for (int r = start; r < end; r++)
-                {
-                    SaeScores(xs, w, b, logits, scoreRows, h, scores, r, features, hidden, heads, inverseTemperature);
-                    var output = es.AsSpan(r * hidden, hidden);
-                    output.Clear();
-                    for (int k = 0; k < heads; k++)
-                    {
-                        var coefficient = scores.AsSpan(k * features, features);
-                        var slice = output.Slice(k * headDim, headDim);
-                        for (int f = 0; f < features; f++)
-                        {
-                            cs[(r * features + f) * heads + k] = coefficient[f];
-                            TensorPrimitives.MultiplyAdd(h.AsSpan(f * hidden + k * headDim, headDim), coefficient[f], slice, slice);
-                        }
-                    }
-                }
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<float>.Shared.Return(h);
-                System.Buffers.ArrayPool<float>.Shared.Return(scores);
-            }
-        });
-    }
-
-    public void SaeEncodeBackward(DeviceBuffer x, DeviceBuffer weights, DeviceBuffer biases, DeviceBuffer scoreWeights, DeviceBuffer coefficients,
-        DeviceBuffer dEncoded, DeviceBuffer? dCoefficients, DeviceBuffer? dWeights, DeviceBuffer? dBiases, DeviceBuffer? dScoreWeights,
-        DeviceBuffer? dFeatureLogits, int rows, int features, int hidden, int heads, float inverseTemperature)
-    {
-        const string operation = nameof(SaeEncodeBackward);
-        Validate.SaeEncode(this, x, weights, biases, scoreWeights, null, coefficients, rows, features, hidden, heads, inverseTemperature, operation);
-        Validate.SaeEncodeBackward(this, dEncoded, dCoefficients, dWeights, dBiases, dScoreWeights, dFeatureLogits, rows, features, hidden, heads, operation);
-        float[] xs = ((CpuBuffer)x).Values, w = ((CpuBuffer)weights).Values, b = ((CpuBuffer)biases).Values;
-        float[] cs = ((CpuBuffer)coefficients).Values, des = ((CpuBuffer)dEncoded).Values;
-        float[]? dcs = (dCoefficients as CpuBuffer)?.Values;
-        if (rows == 0 || features == 0 || hidden == 0) return;
-        var scoreRows = TransposedScores(((CpuBuffer)scoreWeights).Values, hidden, heads);
-        int headDim = hidden / heads, parameters = features * hidden;
-        // Per block of rows: [dWeights | dBiases | dScoreWeights transposed | dFeatureLogits] partials, added in block order
-        // afterwards (deterministic, as in FeatureProjectionBackward).
-        int partialLength = 2 * parameters + heads * hidden + features * heads;
-        int blocks = Math.Min(rows, ParameterGradientBlocks);
-        int rowsPerBlock = (rows + blocks - 1) / blocks;
-        blocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
-        var partials = floatPool.Rent(blocks * partialLength, out _);
-        try
-        {
-            work.For(blocks, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (start, end) =>
-            {
-                var h = System.Buffers.ArrayPool<float>.Shared.Rent(features * hidden);
-                var slopes = System.Buffers.ArrayPool<float>.Shared.Rent(features * hidden);
-                var dScores = System.Buffers.ArrayPool<float>.Shared.Rent(features * heads);
-                var dh = System.Buffers.ArrayPool<float>.Shared.Rent(hidden);
-                try
-                {
-                    for (int block = start; block < end; block++)
-                    {
-                        var partial = partials.AsSpan(block * partialLength, partialLength);
-                        partial.Clear();
-                        var dWeightPartial = partial[..parameters];
-                        var dBiasPartial = partial.Slice(parameters, parameters);
-                        var dScoreRows = partial.Slice(2 * parameters, heads * hidden);
-                        var dLogitPartial = partial.Slice(2 * parameters + heads * hidden);
-                        for (int r = block * rowsPerBlock; r < Math.Min(rows, (block + 1) * rowsPerBlock); r++)
-                        {
-                            for (int f = 0; f < features; f++)
-                                VectorOps.SiluProjectionWithSlope(xs[r * features + f], w.AsSpan(f * hidden, hidden), b.AsSpan(f * hidden, hidden),
-                                    h.AsSpan(f * hidden, hidden), slopes.AsSpan(f * hidden, hidden));
-                            var gradient = des.AsSpan(r * hidden, hidden);
-                            for (int k = 0; k < heads; k++)
-                            {
-                                // dScore_f = a_f (g_f - sum_j a_j g_j) / T with g_f = d(loss)/d(a_f).
-                                var headGradient = gradient.Slice(k * headDim, headDim);
-                                double mean = 0;
-                                for (int f = 0; f < features; f++)
-                                {
-                                    int at = (r * features + f) * heads + k;
-                                    float g = TensorPrimitives.Dot(headGradient, h.AsSpan(f * hidden + k * headDim, headDim)) + (dcs?[at] ?? 0f);
-                                    dScores[k * features + f] = g;
-                                    mean += cs[at] * (double)g;
-                                }
-
-                                for (int f = 0; f < features; f++)
-                                {
-                                    int at = (r * features + f) * heads + k;
-                                    dScores[k * features + f] = cs[at] * (dScores[k * features + f] - (float)mean) * inverseTemperature;
-                                }
-                            }
-
-                            var dHidden = dh.AsSpan(0, hidden);
-                            for (int f = 0; f < features; f++)
-                            {
-                                // dh_f = a_f dEncoded (head by head) + sum_k dScore_fk scoreWeights[:, k].
-                                var hf = h.AsSpan(f * hidden, hidden);
-                                for (int k = 0; k < heads; k++)
-                                    TensorPrimitives.Multiply(gradient.Slice(k * headDim, headDim), cs[(r * features + f) * heads + k],
-                                        dHidden.Slice(k * headDim, headDim));
-                                for (int k = 0; k < heads; k++)
-                                {
-                                    float dScore = dScores[k * features + f];
-                                    TensorPrimitives.MultiplyAdd(scoreRows.AsSpan(k * hidden, hidden), dScore, dHidden, dHidden);
-                                    var dScoreRow = dScoreRows.Slice(k * hidden, hidden);
-                                    TensorPrimitives.MultiplyAdd(hf, dScore, dScoreRow, dScoreRow);
-                                    dLogitPartial[f * heads + k] += dScore;
-                                }
-
-                                VectorOps.ProjectionParameterStep(xs[r * features + f], dHidden, slopes.AsSpan(f * hidden, hidden),
-                                    dWeightPartial.Slice(f * hidden, hidden), dBiasPartial.Slice(f * hidden, hidden));
-                            }
-                        }
-                    }
-                }
-                finally
-                {
-                    System.Buffers.ArrayPool<float>.Shared.Return(h);
-                    System.Buffers.ArrayPool<float>.Shared.Return(slopes);
-                    System.Buffers.ArrayPool<float>.Shared.Return(dScores);
-                    System.Buffers.ArrayPool<float>.Shared.Return(dh);
-                }
-            });
-            float[]? dws = (dWeights as CpuBuffer)?.Values, dbs = (dBiases as CpuBuffer)?.Values;
-            float[]? dss = (dScoreWeights as CpuBuffer)?.Values, dls = (dFeatureLogits as CpuBuffer)?.Values;
-            for (int block = 0; block < blocks; block++)
-            {
-                var partial = partials.AsSpan(block * partialLength, partialLength);
-                if (dws is not null) TensorPrimitives.Add(dws.AsSpan(0, parameters), partial[..parameters], dws.AsSpan(0, parameters));
-                if (dbs is not null) TensorPrimitives.Add(dbs.AsSpan(0, parameters), partial.Slice(parameters, parameters), dbs.AsSpan(0, parameters));
-                if (dss is not null)
-                    for (int k = 0; k < heads; k++)
-                    for (int c = 0; c < hidden; c++)
-                        dss[c * heads + k] += partial[2 * parameters + k * hidden + c];
-                if (dls is not null)
-                    TensorPrimitives.Add(dls.AsSpan(0, features * heads), partial.Slice(2 * parameters + heads * hidden), dls.AsSpan(0, features * heads));
-            }
-        }
-        finally
-        {
-            Return(partials);
-        }
-    }
-
-    /// <summary>scoreWeights [hidden, heads] as [heads, hidden], so each head's score is one contiguous dot product.</summary>
-    private static float[] TransposedScores(float[] scoreWeights, int hidden, int heads)
-    {
-        var rowsOfHeads = new float[heads * hidden];
-        for (int c = 0; c < hidden; c++)
-        for (int k = 0; k < heads; k++)
-            rowsOfHeads[k * hidden + c] = scoreWeights[c * heads + k];
-        return rowsOfHeads;
-    }
-
-    /// <summary>
-    /// Row r's projections h [features, hidden] and its coefficients, head by head: scores [heads, features] ends as the
-    /// softmax over the features of (h_f · score_k + logit) / T.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void SaeScores(float[] xs, float[] w, float[] b, float[]? logits, float[] scoreRows, float[] h, float[] scores,
-        int r, int features, int hidden, int heads, float inverseTemperature)
-    {
-        for (int f = 0; f < features; f++)
-        {
-            var hf = h.AsSpan(f * hidden, hidden);
-            VectorOps.FeatureProjection(UnaryOp.Silu, xs[r * features + f], w.AsSpan(f * hidden, hidden), b.AsSpan(f * hidden, hidden), hf, 0f);
-            for (int k = 0; k < heads; k++)
-                scores[k * features + f] = (TensorPrimitives.Dot(hf, scoreRows.AsSpan(k * hidden, hidden)) + (logits?[f * heads + k] ?? 0f))
-                    * inverseTemperature;
-        }
-
-        for (int k = 0; k < heads; k++)
-        {
-            var head = scores.AsSpan(k * features, features);
-            if (features == 0) continue;
-            float max = TensorPrimitives.Max(head);
-            TensorPrimitives.Subtract(head, max, head);
-            TensorPrimitives.Exp(head, head);
-            TensorPrimitives.Divide(head, TensorPrimitives.Sum(head), head);
-        }
-    }
-
     public void CopyColumns(DeviceBuffer source, int sourceCols, int sourceOffset, DeviceBuffer destination,
         int destinationCols, int destinationOffset, int rows, int width, bool accumulate = false)
     {
@@ -844,6 +647,7 @@ public sealed class SimdCpuBackend : IComputeBackend
 
     public void Dispose()
     {
+        saeMemo = null;
         floatPool.Dispose();
         indexPool.Dispose();
     }

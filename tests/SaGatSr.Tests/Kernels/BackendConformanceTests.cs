@@ -430,10 +430,10 @@ public sealed class BackendConformanceTests(string device)
     }
 
     [Test]
-    public void SaeEncodeMatchesReference([Values(1, 3)] int heads, [Values] bool logits)
+    public void SaeEncodeMatchesReference([Values(1, 3)] int heads, [Values] bool logits, [Values] bool repeatedValues)
     {
         int rows = Size(97, 5), features = Size(37, 6), hidden = heads * Size(8, 3);
-        var (x, weights, biases, scoreWeights) = SaeInputs(rows, features, hidden, heads);
+        var (x, weights, biases, scoreWeights) = SaeInputs(rows, features, hidden, heads, repeatedValues);
         var featureLogits = logits ? h.Tensor(features * heads) : null;
         var encoded = h.Tensor(Enumerable.Repeat(float.NaN, rows * hidden).ToArray());
         var coefficients = h.Tensor(Enumerable.Repeat(float.NaN, rows * features * heads).ToArray());
@@ -449,11 +449,11 @@ public sealed class BackendConformanceTests(string device)
     }
 
     [Test]
-    public void SaeEncodeBackwardMatchesReference([Values(1, 3)] int heads, [Values] bool coefficientGradient)
+    public void SaeEncodeBackwardMatchesReference([Values(1, 3)] int heads, [Values] bool coefficientGradient, [Values] bool repeatedValues)
     {
         // Over 64 rows and 256 slots on every device: the GPU kernels' row and slot blocks are summed across blocks.
         int rows = Size(150, 70), features = Size(37, 6), hidden = heads * Size(8, 3);
-        var (x, weights, biases, scoreWeights) = SaeInputs(rows, features, hidden, heads);
+        var (x, weights, biases, scoreWeights) = SaeInputs(rows, features, hidden, heads, repeatedValues);
         var forward = h.Tensor(rows * features * heads);
         using (var encoded = h.Reference.Allocate(rows * hidden))
             h.Reference.SaeEncode(x.Expected, weights.Expected, biases.Expected, scoreWeights.Expected, null, encoded, forward.Expected,
@@ -479,9 +479,95 @@ public sealed class BackendConformanceTests(string device)
         }
     }
 
-    /// <summary>Features in [-2, 2], projections of unit scale with small biases, and score weights, as the SAE sees them.</summary>
-    private (Trio X, Trio Weights, Trio Biases, Trio ScoreWeights) SaeInputs(int rows, int features, int hidden, int heads) =>
-        (h.Tensor(rows * features, -2, 2), h.Tensor(features * hidden), h.Tensor(features * hidden, -0.3, 0.3), h.Tensor(hidden * heads));
+    [Test]
+    public void SaeEncodeBackwardAfterItsOwnForwardMatchesReference([Values] bool sameInputs)
+    {
+        // A backend may keep what the forward pass computed for the backward pass of the same inputs: with other inputs
+        // in between (sameInputs false), what it kept must not be used.
+        int rows = Size(150, 70), features = Size(37, 6), heads = 3, hidden = heads * Size(8, 3);
+        var (x, weights, biases, scoreWeights) = SaeInputs(rows, features, hidden, heads, repeatedValues: true);
+        var featureLogits = h.Tensor(features * heads);
+        var encoded = h.Tensor(rows * hidden);
+        var coefficients = h.Tensor(rows * features * heads);
+        backend.SaeEncode(x.Actual, weights.Actual, biases.Actual, scoreWeights.Actual, featureLogits.Actual, encoded.Actual, coefficients.Actual,
+            rows, features, hidden, heads, 2f);
+        h.Reference.SaeEncode(x.Expected, weights.Expected, biases.Expected, scoreWeights.Expected, featureLogits.Expected, encoded.Expected,
+            coefficients.Expected, rows, features, hidden, heads, 2f);
+        if (!sameInputs)
+        {
+            var other = h.Tensor(RepeatedValues(rows, features));
+            using var otherEncoded = backend.Allocate(rows * hidden);
+            using var otherCoefficients = backend.Allocate(rows * features * heads);
+            backend.SaeEncode(other.Actual, weights.Actual, biases.Actual, scoreWeights.Actual, featureLogits.Actual, otherEncoded, otherCoefficients,
+                rows, features, hidden, heads, 2f);
+        }
+
+        var exactCoefficients = h.Tensor(Harness.Download(h.Reference, coefficients.Expected).Select(d => (float)d).ToArray());
+        var dEncoded = h.Tensor(rows * hidden);
+        var dCoefficients = h.Tensor(rows * features * heads);
+        var dWeights = h.Tensor(features * hidden);
+        var dBiases = h.Tensor(features * hidden);
+        var dScoreWeights = h.Tensor(hidden * heads);
+        var dFeatureLogits = h.Tensor(features * heads);
+        backend.SaeEncodeBackward(x.Actual, weights.Actual, biases.Actual, scoreWeights.Actual, exactCoefficients.Actual, dEncoded.Actual,
+            dCoefficients.Actual, dWeights.Actual, dBiases.Actual, dScoreWeights.Actual, dFeatureLogits.Actual, rows, features, hidden, heads, 2f);
+        h.Reference.SaeEncodeBackward(x.Expected, weights.Expected, biases.Expected, scoreWeights.Expected, exactCoefficients.Expected,
+            dEncoded.Expected, dCoefficients.Expected, dWeights.Expected, dBiases.Expected, dScoreWeights.Expected, dFeatureLogits.Expected,
+            rows, features, hidden, heads, 2f);
+        foreach (var gradient in new[] { dWeights, dBiases, dScoreWeights, dFeatureLogits })
+            h.Compare(gradient, ScaleOf(gradient));
+    }
+
+    [Test]
+    public void SaeEncodeOverManyRowsMatchesReference()
+    {
+        // The perovskite shape (195 features, 48 wide) over more rows than the host backend codes in one chunk (448).
+        int rows = Size(500, 12), features = Size(195, 7), hidden = Size(48, 4);
+        var (x, weights, biases, scoreWeights) = SaeInputs(rows, features, hidden, 1, repeatedValues: true);
+        var encoded = h.Tensor(rows * hidden);
+        var coefficients = h.Tensor(rows * features);
+        backend.SaeEncode(x.Actual, weights.Actual, biases.Actual, scoreWeights.Actual, null, encoded.Actual, coefficients.Actual,
+            rows, features, hidden, 1, 1 / 0.3f);
+        h.Reference.SaeEncode(x.Expected, weights.Expected, biases.Expected, scoreWeights.Expected, null, encoded.Expected,
+            coefficients.Expected, rows, features, hidden, 1, 1 / 0.3f);
+        h.Compare(encoded, ScaleOf(encoded));
+        h.Compare(coefficients, ScaleOf(coefficients));
+
+        var dEncoded = h.Tensor(rows * hidden);
+        var dWeights = h.Tensor(new float[features * hidden]);
+        var dScoreWeights = h.Tensor(new float[hidden]);
+        var exactCoefficients = h.Tensor(Harness.Download(h.Reference, coefficients.Expected).Select(d => (float)d).ToArray());
+        backend.SaeEncodeBackward(x.Actual, weights.Actual, biases.Actual, scoreWeights.Actual, exactCoefficients.Actual, dEncoded.Actual,
+            null, dWeights.Actual, null, dScoreWeights.Actual, null, rows, features, hidden, 1, 1 / 0.3f);
+        h.Reference.SaeEncodeBackward(x.Expected, weights.Expected, biases.Expected, scoreWeights.Expected, exactCoefficients.Expected,
+            dEncoded.Expected, null, dWeights.Expected, null, dScoreWeights.Expected, null, rows, features, hidden, 1, 1 / 0.3f);
+        h.Compare(dWeights, ScaleOf(dWeights));
+        h.Compare(dScoreWeights, ScaleOf(dScoreWeights));
+    }
+
+    /// <summary>
+    /// Features in [-2, 2], projections of unit scale with small biases, and score weights, as the SAE sees them. With
+    /// <paramref name="repeatedValues"/>, each feature draws from a few values (one for some features, 0 and -0 among
+    /// them), as elemental and crystal descriptors repeat over a batch's atoms: the host backend projects each distinct
+    /// value once and gathers its gradient from every slot that holds it.
+    /// </summary>
+    private (Trio X, Trio Weights, Trio Biases, Trio ScoreWeights) SaeInputs(int rows, int features, int hidden, int heads,
+        bool repeatedValues = false)
+    {
+        var x = repeatedValues ? h.Tensor(RepeatedValues(rows, features)) : h.Tensor(rows * features, -2, 2);
+        return (x, h.Tensor(features * hidden), h.Tensor(features * hidden, -0.3, 0.3), h.Tensor(hidden * heads));
+    }
+
+    private float[] RepeatedValues(int rows, int features)
+    {
+        var choices = Enumerable.Range(0, features).Select(f => f % 5 == 0 ? [f % 2 == 0 ? 0f : -0f]
+            : Enumerable.Range(0, 1 + h.Random.Next(4)).Select(_ => (float)(4 * h.Random.NextDouble() - 2)).Append(0f).ToArray()).ToArray();
+        var values = new float[rows * features];
+        for (int r = 0; r < rows; r++)
+        for (int f = 0; f < features; f++)
+            values[r * features + f] = choices[f][h.Random.Next(choices[f].Length)];
+        return values;
+    }
 
     /// <summary>
     /// A bound for sums of many float32 terms through SiLU, exp and softmax: 30 x the largest expected magnitude of the
