@@ -1,4 +1,5 @@
 using SaGatSr.Gat.Materials;
+using SaGatSr.Gat.Model;
 using SaGatSr.Gat.Training;
 
 namespace SaGatSr.Bench;
@@ -20,4 +21,24 @@ internal static class ShippedData
         return new TrainingData(entries.Select(e => e.Id).ToArray(), inputs, entries.Select(e => e.Targets[column]).ToArray(),
             dataset.TargetNames[column], featurizer.Features, "sae", graphOptions, path);
     }
+
+    /// <summary>The crystals as training sees them: features standardised over the whole set.</summary>
+    public static CrystalSample[] StandardisedSamples(TrainingData data)
+    {
+        var scaler = FeatureScaler.Fit(data.Inputs.Select(i => i.Features), data.Features.Count);
+        return data.Inputs.Select((input, i) =>
+        {
+            var features = (float[])input.Features.Clone();
+            scaler.TransformInPlace(features);
+            return new CrystalSample(data.Ids[i], input.Graph, features, data.Targets[i]);
+        }).ToArray();
+    }
+
+    /// <summary>The default network over the data's features.</summary>
+    public static SaGatConfig DefaultConfig(TrainingData data) => new()
+    {
+        FeatureNames = data.Features.Features.Select(f => f.Name).ToArray(),
+        FeatureDescriptions = data.Features.Features.Select(f => f.Description).ToArray(),
+        GaussianCount = data.GraphOptions.GaussianCount,
+    };
 }

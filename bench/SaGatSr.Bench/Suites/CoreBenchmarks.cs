@@ -97,21 +97,10 @@ public class TrainStepBenchmarks
     {
         var data = ShippedData.Load();
         graphOptions = data.GraphOptions;
-        var scaler = FeatureScaler.Fit(data.Inputs.Select(i => i.Features), data.Features.Count);
-        samples = data.Inputs.Select((input, i) =>
-        {
-            var features = (float[])input.Features.Clone();
-            scaler.TransformInPlace(features);
-            return new CrystalSample(data.Ids[i], input.Graph, features, data.Targets[i]);
-        }).ToArray();
+        samples = ShippedData.StandardisedSamples(data);
         targets = TargetScaler.Fit(data.Targets);
         backend = Devices.Create("cpu");
-        model = new SaGatModel(backend, new SaGatConfig
-        {
-            FeatureNames = data.Features.Features.Select(f => f.Name).ToArray(),
-            FeatureDescriptions = data.Features.Features.Select(f => f.Description).ToArray(),
-            Hidden = 48, Heads = 4, Layers = 3, GaussianCount = graphOptions.GaussianCount,
-        });
+        model = new SaGatModel(backend, ShippedData.DefaultConfig(data) with { Hidden = 48, Heads = 4, Layers = 3 });
         optimizer = new Adam(model.Parameters(), 1e-3f);
     }
 

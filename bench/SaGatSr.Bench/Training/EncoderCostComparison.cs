@@ -24,24 +24,13 @@ public static partial class Comparisons
         int rounds = int.Parse(OptionValue(args, "--rounds", "7"));
         int threads = int.Parse(OptionValue(args, "--threads", "1"));
         var data = ShippedData.Load(dataPath, OptionValue(args, "--target", "heat_ref"));
-        var scaler = FeatureScaler.Fit(data.Inputs.Select(i => i.Features), data.Features.Count);
         var targets = TargetScaler.Fit(data.Targets);
-        var samples = data.Inputs.Select((input, i) =>
-        {
-            var features = (float[])input.Features.Clone();
-            scaler.TransformInPlace(features);
-            return new CrystalSample(data.Ids[i], input.Graph, features, data.Targets[i]);
-        }).ToArray();
+        var samples = ShippedData.StandardisedSamples(data);
         var shuffle = new Random(1);
         var order = Enumerable.Range(0, samples.Length).OrderBy(_ => shuffle.Next()).ToArray();
         const int batchSize = 32;
         var batches = order.Chunk(batchSize).ToArray();
-        var baseConfig = new SaGatConfig
-        {
-            FeatureNames = data.Features.Features.Select(f => f.Name).ToArray(),
-            FeatureDescriptions = data.Features.Features.Select(f => f.Description).ToArray(),
-            GaussianCount = data.GraphOptions.GaussianCount,
-        };
+        var baseConfig = ShippedData.DefaultConfig(data);
         using var backend = new SimdCpuBackend(threads: threads);
         Console.WriteLine($"{dataPath}: {samples.Length} crystals in {batches.Length} batches of {batchSize}, {samples.Average(s => s.Graph.AtomCount):F1} atoms each, " +
                           $"{baseConfig.FeatureCount} features; {backend.Name}; {rounds} rounds, encoders alternated");

@@ -26,20 +26,9 @@ public static partial class Comparisons
         string dataPath = OptionValue(args, "--data", "");
         var data = ShippedData.Load(dataPath == "" ? null : dataPath);
         var graphOptions = data.GraphOptions;
-        var scaler = FeatureScaler.Fit(data.Inputs.Select(i => i.Features), data.Features.Count);
         var targets = TargetScaler.Fit(data.Targets);
-        var samples = data.Inputs.Select((input, i) =>
-        {
-            var features = (float[])input.Features.Clone();
-            scaler.TransformInPlace(features);
-            return new CrystalSample(data.Ids[i], input.Graph, features, data.Targets[i]);
-        }).ToArray();
-        var config = new SaGatConfig
-        {
-            FeatureNames = data.Features.Features.Select(f => f.Name).ToArray(),
-            FeatureDescriptions = data.Features.Features.Select(f => f.Description).ToArray(),
-            GaussianCount = graphOptions.GaussianCount,
-        };
+        var samples = ShippedData.StandardisedSamples(data);
+        var config = ShippedData.DefaultConfig(data);
         Console.WriteLine($"SA-GAT (hidden {config.Hidden}, {config.Heads} heads, {config.Layers} layers, {config.FeatureCount} features) on " +
                           $"{(dataPath == "" ? "the shipped sample" : dataPath)}: {samples.Length} crystals, " +
                           $"{samples.Average(s => s.Graph.AtomCount):F1} atoms each on average; {Environment.ProcessorCount} logical CPUs");
